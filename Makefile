@@ -1,0 +1,36 @@
+# super: Supervisor 4.2 as one static binary.
+GO      ?= go
+BIN     := bin
+APPLETS := supervisord supervisorctl pidproxy echo_supervisord_conf
+FUZZTIME ?= 30s
+
+.PHONY: all build run test bench fuzz clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/super .
+	@for a in $(APPLETS); do ln -sf super $(BIN)/$$a; done
+
+# Runs the daemon in the foreground on the example config; web UI on 127.0.0.1:9001.
+run: build
+	cd examples && ../$(BIN)/supervisord -n -c supervisord.conf
+
+test: build
+	$(GO) vet ./...
+	SUPER_BIN=$(CURDIR)/$(BIN)/super $(GO) test -race -timeout 15m ./...
+
+bench: build
+	SUPER_BIN=$(CURDIR)/$(BIN)/super $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./...
+
+# A short run of every fuzz target (FUZZTIME each).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean:
+	rm -rf $(BIN)
