@@ -2,7 +2,10 @@ module super
 
 go 1.26.0
 
-require github.com/urfave/cli/v2 v2.27.7
+require (
+	github.com/urfave/cli/v2 v2.27.7
+	gopkg.in/ini.v1 v1.67.3
+)
 
 require (
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
