@@ -1,0 +1,222 @@
+package logging
+
+import (
+	"sync"
+	"unicode/utf8"
+
+	"super/core/config"
+)
+
+// StreamOptions describe one output stream (stdout or stderr) of one
+// process.
+type StreamOptions struct {
+	Process string // process name: syslog prefix and activity log texts
+	Channel string // "stdout" or "stderr"
+
+	// Log is the stream's config. Logfile must be a real path, "/dev/stdout",
+	// "/dev/stderr" or config.LogNone: resolve config.LogAuto once per
+	// process with AutoChildLogName first. The deprecated
+	// Logfile = config.LogSyslog is treated as Syslog = true with no file,
+	// as 4.2 rewrites it.
+	Log config.LogConfig
+
+	// StripANSI is [supervisord] strip_ansi: ANSI escape sequences are
+	// removed before the output goes anywhere.
+	StripANSI bool
+
+	// Activity receives errors about the log file (once per failure
+	// episode) and, when its level is debug or lower, 4.2's copy of the
+	// output ("'x' stdout output:\n…") and "emitted a comm event" lines.
+	Activity *Logger
+
+	// Syslog is the client for Log.Syslog; nil = DefaultSyslog.
+	Syslog *Syslog
+
+	// OnLog, when set and Log.EventsEnabled, is called with each piece of
+	// output logged (after strip_ansi, captured text included, as 4.2): the
+	// PROCESS_LOG_STDOUT/STDERR event hook. The slice is the callee's.
+	OnLog func(data []byte)
+
+	// OnCapture, when set and Log.CaptureMaxbytes > 0, is called with the
+	// body of every <!--XSUPERVISOR:BEGIN-->…<!--XSUPERVISOR:END--> block:
+	// the PROCESS_COMMUNICATION_STDOUT/STDERR event hook. The body is
+	// bounded as 4.2's capture buffer (see boundedBuffer). The slice is the
+	// callee's.
+	OnCapture func(data []byte)
+}
+
+// Stream is where a process's pipe reader writes one output stream. Write
+// never blocks on a full disk or a dead syslog and never fails, so the
+// child never stalls on its pipe; problems go to the activity log.
+//
+// Write, Reopen, Remove and Close may be called from different goroutines
+// (the pipe reader, the supervisor loop on SIGUSR2 or clearProcessLogs).
+type Stream struct {
+	opts StreamOptions
+
+	mu     sync.Mutex
+	file   *fileSink // nil: no file
+	syslog *Syslog   // nil: no syslog
+	strip  ansiStripper
+	parser *captureParser // nil: capture mode off
+	capbuf boundedBuffer
+	closed bool
+
+	syslogPrefix string // "name ", as 4.2's syslog format
+
+	stripped []byte // strip_ansi output, reused
+}
+
+// NewStream opens the stream's log file (if any). An error means the file
+// could not be opened: 4.2 refuses to spawn then ("unknown error making
+// dispatchers for 'x': …"); the returned Stream is nonetheless usable —
+// it drops output and retries the open — for callers that prefer to run
+// the child anyway.
+func NewStream(opts StreamOptions) (*Stream, error) {
+	s := &Stream{opts: opts}
+	lc := opts.Log
+	if lc.Logfile == config.LogSyslog {
+		lc.Logfile, lc.Syslog = config.LogNone, true
+	}
+	if lc.Syslog {
+		s.syslog = opts.Syslog
+		s.syslogPrefix = opts.Process + " "
+		if s.syslog == nil {
+			s.syslog = DefaultSyslog
+		}
+	}
+	if lc.CaptureMaxbytes > 0 {
+		s.capbuf.max = lc.CaptureMaxbytes
+		s.parser = &captureParser{out: s.logPiece, toggled: s.toggled}
+	}
+	var err error
+	if lc.Logfile != config.LogNone {
+		s.file, err = openFileSink(lc.Logfile, lc.Maxbytes, lc.Backups, s.reportFileError)
+		if err != nil {
+			s.reportFileError(err)
+		}
+	}
+	return s, err
+}
+
+func (s *Stream) reportFileError(err error) {
+	s.opts.Activity.Error("%s log of %q: %v (output is dropped until the file is writable)",
+		s.opts.Channel, s.opts.Process, err)
+}
+
+// Path is the stream's log file ("" when none), for readProcess*Log and
+// tailProcess*Log.
+func (s *Stream) Path() string {
+	if s.file == nil {
+		return ""
+	}
+	return s.file.path
+}
+
+// Write stores a chunk read from the child's pipe. It always returns
+// len(p), nil. p is not retained.
+func (s *Stream) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return len(p), nil
+	}
+	if s.parser != nil {
+		s.parser.write(p)
+	} else {
+		s.logPiece(p, false)
+	}
+	return len(p), nil
+}
+
+// logPiece is 4.2's POutputDispatcher._log; s.mu is held.
+func (s *Stream) logPiece(p []byte, capturing bool) {
+	if len(p) == 0 {
+		return
+	}
+	if s.opts.StripANSI {
+		s.stripped = s.strip.appendStripped(s.stripped[:0], p)
+		p = s.stripped
+		if len(p) == 0 {
+			return
+		}
+	}
+	if capturing {
+		s.capbuf.write(p)
+	} else {
+		if s.file != nil {
+			s.file.Write(p)
+		}
+		if s.syslog != nil {
+			s.syslog.sendLines(s.syslogPrefix, p)
+		}
+	}
+	if a := s.opts.Activity; a != nil && a.Enabled(config.LevelDebug) {
+		a.Debug("%s %s output:\n%s", pyStrRepr(s.opts.Process), s.opts.Channel, decodeForLog(p))
+	}
+	if s.opts.Log.EventsEnabled && s.opts.OnLog != nil {
+		s.opts.OnLog(append([]byte(nil), p...))
+	}
+}
+
+// toggled runs after each capture token; s.mu is held.
+func (s *Stream) toggled(capturing bool) {
+	if capturing {
+		return
+	}
+	body := append([]byte(nil), s.capbuf.buf...)
+	s.capbuf.buf = s.capbuf.buf[:0]
+	if s.opts.OnCapture != nil {
+		s.opts.OnCapture(body)
+	}
+	s.opts.Activity.Debug("%s %s emitted a comm event", pyStrRepr(s.opts.Process), s.opts.Channel)
+}
+
+// Reopen reopens the log file at its path (SIGUSR2).
+func (s *Stream) Reopen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.file == nil || s.closed {
+		return nil
+	}
+	return s.file.Reopen()
+}
+
+// Remove deletes the log file (backups are kept, as in 4.2) and starts an
+// empty one: clearProcessLogs. The capture buffer is emptied too.
+func (s *Stream) Remove() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.capbuf.buf = s.capbuf.buf[:0]
+	if s.file == nil || s.closed {
+		return nil
+	}
+	return s.file.Remove()
+}
+
+// Close writes out output held back by capture-mode token matching and
+// closes the file. Later writes are dropped.
+func (s *Stream) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	if s.parser != nil {
+		s.parser.flush()
+	}
+	s.closed = true
+	if s.file != nil {
+		return s.file.Close()
+	}
+	return nil
+}
+
+// decodeForLog is the text 4.2 puts in the activity log for a piece of
+// output: the UTF-8 text, or "Undecodable: b'…'" (Python's bytes repr).
+func decodeForLog(p []byte) string {
+	if utf8.Valid(p) {
+		return string(p)
+	}
+	return "Undecodable: " + PyBytesRepr(p)
+}

@@ -1,0 +1,210 @@
+package logging
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// retryInterval bounds how often a sink whose file could not be opened tries
+// again: often enough to recover soon after the disk is fixed, rarely enough
+// that a flooding child does not turn into a stream of failing open calls.
+const retryInterval = time.Second
+
+// fileSink is one log file with 4.2's size-based rotation
+// (loggers.RotatingFileHandler): every chunk is written whole, then, if the
+// file has reached maxBytes, x.log.(n-1) → x.log.n … x.log → x.log.1 and a
+// fresh x.log is started. A chunk is never split, so the concatenation of
+// x.log.N … x.log.1 x.log is exactly the bytes written, in order; a file may
+// exceed maxBytes by less than one chunk, as in 4.2. With backups == 0 the
+// file is truncated in place instead (4.2 keeps nothing then).
+//
+// Standard streams and other non-regular files (/dev/stdout, a fifo, a tty)
+// are never rotated: 4.2 fails there with "Illegal seek", super just writes.
+//
+// A write or open failure never blocks or panics: the bytes are dropped, the
+// first failure of an episode goes to report, and the sink keeps trying
+// (opening at most once per retryInterval).
+//
+// fileSink is not safe for concurrent use; its owner serialises calls.
+type fileSink struct {
+	path     string
+	maxBytes int64
+	backups  int
+
+	f        *os.File
+	std      bool  // f is os.Stdout/os.Stderr: never closed or reopened
+	rotating bool  // maxBytes > 0 and f is a regular file
+	size     int64 // bytes in the current file, counted, not re-stat'ed
+
+	failing  bool      // an error was reported and no write succeeded since
+	retryAt  time.Time // when a closed sink may next try to open
+	rotateAt time.Time // when a failed rotation may be tried again
+	report   func(error)
+	rotateFn func() error // tests replace rotation to inject failures
+}
+
+// openFileSink opens path for appending. On failure the sink is still
+// returned, in its failing state, together with the error: the caller decides
+// whether that is fatal (4.2 refuses to spawn then) or not.
+func openFileSink(path string, maxBytes int64, backups int, report func(error)) (*fileSink, error) {
+	s := &fileSink{path: path, maxBytes: maxBytes, backups: backups, report: report}
+	s.rotateFn = s.rotate
+	err := s.open(false)
+	if err != nil {
+		s.failing = true
+		s.retryAt = time.Now().Add(retryInterval)
+	}
+	return s, err
+}
+
+func (s *fileSink) open(truncate bool) error {
+	switch s.path {
+	case "/dev/stdout":
+		s.f, s.std, s.rotating, s.size = os.Stdout, true, false, 0
+		return nil
+	case "/dev/stderr":
+		s.f, s.std, s.rotating, s.size = os.Stderr, true, false, 0
+		return nil
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	if truncate {
+		flags |= os.O_TRUNC
+	}
+	f, err := os.OpenFile(s.path, flags, 0o666)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	s.f, s.std = f, false
+	s.size = st.Size()
+	s.rotating = s.maxBytes > 0 && st.Mode().IsRegular() && !strings.HasPrefix(s.path, "/dev/")
+	return nil
+}
+
+// Write writes p whole (or reports why not) and rotates when due.
+func (s *fileSink) Write(p []byte) {
+	if s.f == nil {
+		if time.Now().Before(s.retryAt) {
+			return
+		}
+		if err := s.open(false); err != nil {
+			s.fail(err)
+			return
+		}
+	}
+	n, err := s.f.Write(p)
+	s.size += int64(n)
+	if err != nil {
+		s.fail(err)
+	} else {
+		s.failing = false
+	}
+	if s.rotating && s.size >= s.maxBytes && s.f != nil {
+		if !s.rotateAt.IsZero() && time.Now().Before(s.rotateAt) {
+			return
+		}
+		if err := s.rotateFn(); err != nil {
+			s.rotateAt = time.Now().Add(retryInterval)
+			s.fail(err)
+		} else {
+			s.rotateAt = time.Time{}
+		}
+	}
+}
+
+func (s *fileSink) fail(err error) {
+	if s.f == nil {
+		s.retryAt = time.Now().Add(retryInterval)
+	}
+	if s.failing {
+		return
+	}
+	s.failing = true
+	if s.report != nil {
+		s.report(err)
+	}
+}
+
+// rotate shifts the backups and starts a fresh file. The rename of the live
+// file happens before it is closed and nothing is written in between, so
+// every byte is in exactly one file.
+func (s *fileSink) rotate() error {
+	if s.backups > 0 {
+		for i := s.backups - 1; i > 0; i-- {
+			src := s.path + "." + strconv.Itoa(i)
+			if err := os.Rename(src, s.path+"."+strconv.Itoa(i+1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				// Keep appending to the live file: nothing is lost, the
+				// rotation is retried later.
+				return err
+			}
+		}
+		if err := os.Rename(s.path, s.path+".1"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			// The live file could not be moved away: keep appending to it
+			// rather than truncating (and losing) it.
+			return err
+		}
+	}
+	return s.reopenAfter(nil)
+}
+
+// reopenAfter closes the current file and opens a fresh, empty one; prior is
+// returned unless the reopen itself fails.
+func (s *fileSink) reopenAfter(prior error) error {
+	s.closeFile()
+	if err := s.open(true); err != nil {
+		s.retryAt = time.Now().Add(retryInterval)
+		return err
+	}
+	return prior
+}
+
+func (s *fileSink) closeFile() {
+	if s.f != nil && !s.std {
+		s.f.Close()
+	}
+	s.f = nil
+	s.size = 0
+}
+
+// Reopen closes and reopens the file at its configured path, for SIGUSR2:
+// a file moved away by logrotate is left alone and a new one is created.
+func (s *fileSink) Reopen() error {
+	if s.std {
+		return nil
+	}
+	s.closeFile()
+	if err := s.open(false); err != nil {
+		s.retryAt = time.Now().Add(retryInterval)
+		s.fail(err)
+		return err
+	}
+	s.failing = false
+	return nil
+}
+
+// Remove deletes the current file (not its backups, as in 4.2) and starts a
+// new one, for clearLog/clearProcessLogs.
+func (s *fileSink) Remove() error {
+	if s.std {
+		return nil
+	}
+	s.closeFile()
+	if err := os.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.Reopen()
+		return err
+	}
+	return s.Reopen()
+}
+
+func (s *fileSink) Close() error {
+	s.closeFile()
+	return nil
+}
