@@ -1,0 +1,450 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"super/core/config"
+)
+
+// CommandErrorKind classifies why a command cannot be run; the RPC layer
+// maps NotFound to NO_FILE and the others to NOT_EXECUTABLE, as 4.2's
+// startProcess does.
+type CommandErrorKind int
+
+// Kinds of CommandError (4.2's BadCommand, NotFound, NotExecutable,
+// NoPermission).
+const (
+	BadCommand CommandErrorKind = iota
+	NotFound
+	NotExecutable
+	NoPermission
+)
+
+// CommandError is a command that cannot be run; Msg is 4.2's text
+// ("can't find command 'foo'").
+type CommandError struct {
+	Kind CommandErrorKind
+	Msg  string
+}
+
+func (e *CommandError) Error() string { return e.Msg }
+
+// SearchPath is the list of directories a program name without "/" is
+// looked up in: PATH from the process's environment, else from the
+// supervisord section's environment, else supervisord's own PATH, else
+// 4.2's default.
+func SearchPath(cfg *config.ProcessConfig, daemonEnv map[string]string) []string {
+	if p, ok := cfg.Environment["PATH"]; ok {
+		return strings.Split(p, ":")
+	}
+	if p, ok := daemonEnv["PATH"]; ok {
+		return strings.Split(p, ":")
+	}
+	if p := os.Getenv("PATH"); p != "" {
+		return strings.Split(p, ":")
+	}
+	return []string{"/bin", "/usr/bin", "/usr/local/bin"}
+}
+
+// ResolveCommand splits the command and finds the program as 4.2's
+// get_execv_args does: shell-like splitting, a PATH search for names
+// without "/", and checks that the file exists, is not a directory and is
+// executable. daemonEnv is the [supervisord] environment.
+func ResolveCommand(cfg *config.ProcessConfig, daemonEnv map[string]string) (string, []string, error) {
+	argv, err := Split(cfg.Command)
+	if err != nil {
+		return "", nil, &CommandError{BadCommand, fmt.Sprintf("can't parse command %s: %s", PyRepr(cfg.Command), err)}
+	}
+	if len(argv) == 0 {
+		return "", nil, &CommandError{BadCommand, "command is empty"}
+	}
+	program := argv[0]
+	filename := program
+	var st os.FileInfo
+	if strings.Contains(program, "/") {
+		st, _ = os.Stat(program)
+	} else {
+		for _, dir := range SearchPath(cfg, daemonEnv) {
+			found := program
+			switch {
+			case dir == "":
+			case strings.HasSuffix(dir, "/"):
+				found = dir + program
+			default:
+				found = dir + "/" + program
+			}
+			if s, err := os.Stat(found); err == nil {
+				st, filename = s, found
+				break
+			}
+		}
+	}
+	switch {
+	case st == nil:
+		return "", nil, &CommandError{NotFound, "can't find command " + PyRepr(filename)}
+	case st.IsDir():
+		return "", nil, &CommandError{NotExecutable, "command at " + PyRepr(filename) + " is a directory"}
+	case st.Mode().Perm()&0o111 == 0:
+		return "", nil, &CommandError{NotExecutable, "command at " + PyRepr(filename) + " is not executable"}
+	case syscall.Access(filename, 1) != nil: // X_OK
+		return "", nil, &CommandError{NoPermission, "no permission to run command " + PyRepr(filename)}
+	}
+	return filename, argv, nil
+}
+
+// SinkFactory opens where one output stream of a process goes ("stdout" or
+// "stderr"). It is called at every spawn; the Launcher closes the writer
+// once the stream is drained. Writes come from one goroutine per stream.
+type SinkFactory func(p *config.ProcessConfig, stream string) (io.WriteCloser, error)
+
+// Launcher is the real Spawner: it forks and execs children with pipes for
+// their standard streams.
+type Launcher struct {
+	// DaemonEnv is the [supervisord] environment, applied over supervisord's
+	// own environment and under the process's.
+	DaemonEnv map[string]string
+	// ServerURL is SUPERVISOR_SERVER_URL for processes whose serverurl is
+	// AUTO ("" = do not set it).
+	ServerURL string
+	// Sinks opens the output streams; nil discards output.
+	Sinks SinkFactory
+	// LogFile maps a configured log file value to the real path (for AUTO);
+	// nil keeps it as configured.
+	LogFile func(p *config.ProcessConfig, stream string) string
+}
+
+// Launched is a child started by a Launcher.
+type Launched struct {
+	pid   int
+	stdin *os.File
+	mu    sync.Mutex // guards stdin against Finished while a write is under way
+	outs  []*os.File
+	done  sync.WaitGroup
+}
+
+// Pid is the child's pid.
+func (r *Launched) Pid() int { return r.pid }
+
+// DrainGrace is how long output readers keep reading after the child was
+// reaped, for grandchildren still holding the pipes (4.2 reads once and
+// closes).
+const DrainGrace = 500 * time.Millisecond
+
+// Finished closes stdin and lets the output readers finish: they stop at
+// end of file or DrainGrace from now, whichever comes first.
+func (r *Launched) Finished() {
+	r.mu.Lock()
+	if r.stdin != nil {
+		r.stdin.Close()
+		r.stdin = nil
+	}
+	r.mu.Unlock()
+	deadline := time.Now().Add(DrainGrace)
+	for _, f := range r.outs {
+		f.SetReadDeadline(deadline)
+	}
+}
+
+// Wait blocks until the output readers have written everything they read
+// and closed their sinks.
+func (r *Launched) Wait() { r.done.Wait() }
+
+// ErrNoStdin is returned by WriteStdin when the child's stdin is closed
+// (4.2's EPIPE, mapped to NO_FILE).
+var ErrNoStdin = errors.New("process stdin is closed")
+
+// WriteStdin writes data to the child's stdin. It may block until the child
+// reads; it must not be called from the supervisor loop.
+func (r *Launched) WriteStdin(data []byte) error {
+	r.mu.Lock()
+	f := r.stdin
+	r.mu.Unlock()
+	if f == nil {
+		return ErrNoStdin
+	}
+	if _, err := f.Write(data); err != nil {
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed) {
+			return ErrNoStdin
+		}
+		return err
+	}
+	return nil
+}
+
+// bufPool holds read buffers; a reader takes one only while data is ready,
+// so idle children cost no buffer memory.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// spawnMu serialises the umask change around fork, which is process-wide.
+var spawnMu sync.Mutex
+
+// Environ builds the child's environment as 4.2 does: supervisord's
+// environment, SUPERVISOR_ENABLED, SUPERVISOR_SERVER_URL,
+// SUPERVISOR_PROCESS_NAME, SUPERVISOR_GROUP_NAME, then the [supervisord]
+// and the process's environment over it.
+func (l *Launcher) Environ(cfg *config.ProcessConfig) []string {
+	env := map[string]string{}
+	var order []string
+	set := func(k, v string) {
+		if _, ok := env[k]; !ok {
+			order = append(order, k)
+		}
+		env[k] = v
+	}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			set(k, v)
+		}
+	}
+	set("SUPERVISOR_ENABLED", "1")
+	url := cfg.ServerURL
+	if url == "" || strings.EqualFold(strings.TrimSpace(url), "AUTO") {
+		url = l.ServerURL
+	}
+	if url != "" {
+		set("SUPERVISOR_SERVER_URL", url)
+	}
+	set("SUPERVISOR_PROCESS_NAME", cfg.Name)
+	set("SUPERVISOR_GROUP_NAME", cfg.Group)
+	for _, m := range []map[string]string{l.DaemonEnv, cfg.Environment} {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			set(k, m[k])
+		}
+	}
+	out := make([]string, len(order))
+	for i, k := range order {
+		out[i] = k + "=" + env[k]
+	}
+	return out
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+func (discard) Close() error                { return nil }
+
+// credential is the uid/gid switch for cfg, nil when none is needed, or
+// 4.2's drop_privileges message.
+func credential(cfg *config.ProcessConfig) (*syscall.Credential, string) {
+	if cfg.User == "" || cfg.UID < 0 {
+		return nil, ""
+	}
+	if os.Getuid() == cfg.UID {
+		return nil, ""
+	}
+	if os.Getuid() != 0 {
+		return nil, "Can't drop privilege as nonroot user"
+	}
+	groups := []uint32{uint32(cfg.GID)}
+	if u, err := user.LookupId(strconv.Itoa(cfg.UID)); err == nil {
+		if ids, err := u.GroupIds(); err == nil {
+			for _, id := range ids {
+				if g, err := strconv.Atoi(id); err == nil && g != cfg.GID {
+					groups = append(groups, uint32(g))
+				}
+			}
+		}
+	}
+	return &syscall.Credential{Uid: uint32(cfg.UID), Gid: uint32(cfg.GID), Groups: groups}, ""
+}
+
+// Spawn starts p's child: pipes for stdin/stdout/stderr (stderr joins
+// stdout with redirect_stderr), its own process group, directory, umask,
+// user and environment; one reader goroutine per output pipe copies into
+// the stream's sink so the child never blocks on a full pipe.
+func (l *Launcher) Spawn(p *Process) (Child, error) {
+	cfg := p.Config
+	filename, argv, err := ResolveCommand(cfg, l.DaemonEnv)
+	if err != nil {
+		return nil, err
+	}
+
+	streams := []string{"stdout"}
+	if !cfg.RedirectStderr {
+		streams = append(streams, "stderr")
+	}
+	sinks := make([]io.WriteCloser, 0, 2)
+	closeSinks := func() {
+		for _, s := range sinks {
+			s.Close()
+		}
+	}
+	for _, stream := range streams {
+		var w io.WriteCloser = discard{}
+		if l.Sinks != nil {
+			c := cfg
+			if l.LogFile != nil {
+				cp := *cfg
+				cp.Stdout.Logfile = l.LogFile(cfg, "stdout")
+				cp.Stderr.Logfile = l.LogFile(cfg, "stderr")
+				c = &cp
+			}
+			w, err = l.Sinks(c, stream)
+			if err != nil {
+				closeSinks()
+				return nil, fmt.Errorf("unknown error making dispatchers for '%s': %s", cfg.Name, errnoOf(err))
+			}
+		}
+		sinks = append(sinks, w)
+	}
+
+	// What 4.2's child would have written to its stderr before exiting 127.
+	childFailed := func(msg string) error {
+		errSink := sinks[len(sinks)-1]
+		io.WriteString(errSink, "supervisor: "+msg+"\nsupervisor: child process was not spawned\n")
+		closeSinks()
+		return errors.New(msg)
+	}
+
+	cred, msg := credential(cfg)
+	if msg != "" {
+		return nil, childFailed(fmt.Sprintf("couldn't setuid to %d: %s", cfg.UID, msg))
+	}
+	if cfg.Directory != "" {
+		if st, err := os.Stat(cfg.Directory); err != nil {
+			return nil, childFailed(fmt.Sprintf("couldn't chdir to %s: %s", cfg.Directory, errnoOf(err)))
+		} else if !st.IsDir() {
+			return nil, childFailed(fmt.Sprintf("couldn't chdir to %s: ENOTDIR", cfg.Directory))
+		}
+	}
+
+	var parent, child []*os.File
+	closeAll := func() {
+		for _, f := range parent {
+			f.Close()
+		}
+		for _, f := range child {
+			f.Close()
+		}
+	}
+	pipeErr := func(err error) error {
+		closeAll()
+		closeSinks()
+		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+			return fmt.Errorf("too many open files to spawn '%s'", cfg.Name)
+		}
+		return fmt.Errorf("unknown error making dispatchers for '%s': %s", cfg.Name, errnoOf(err))
+	}
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, pipeErr(err)
+	}
+	parent, child = append(parent, inW), append(child, inR)
+	files := []uintptr{inR.Fd()}
+	for range streams {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, pipeErr(err)
+		}
+		parent, child = append(parent, r), append(child, w)
+		files = append(files, w.Fd())
+	}
+	if cfg.RedirectStderr {
+		files = append(files, files[1])
+	}
+
+	attr := &syscall.ProcAttr{
+		Dir:   cfg.Directory,
+		Env:   l.Environ(cfg),
+		Files: files,
+		Sys: &syscall.SysProcAttr{
+			// Own process group: Ctrl-C on a foreground supervisord does not
+			// reach children, and stopasgroup/killasgroup signal -pid.
+			Setpgid:    true,
+			Credential: cred,
+		},
+	}
+	spawnMu.Lock()
+	old := -1
+	if cfg.Umask >= 0 {
+		old = syscall.Umask(cfg.Umask)
+	}
+	pid, err := syscall.ForkExec(filename, argv, attr)
+	if old >= 0 {
+		syscall.Umask(old)
+	}
+	spawnMu.Unlock()
+	for _, f := range child {
+		f.Close()
+	}
+	child = nil
+	if err != nil {
+		for _, f := range parent {
+			f.Close()
+		}
+		if errors.Is(err, syscall.EAGAIN) {
+			closeSinks()
+			return nil, fmt.Errorf("Too many processes in process table to spawn '%s'", cfg.Name)
+		}
+		return nil, childFailed(fmt.Sprintf("couldn't exec %s: %s", argv[0], errnoOf(err)))
+	}
+
+	r := &Launched{pid: pid, stdin: parent[0], outs: parent[1:]}
+	for i, f := range r.outs {
+		r.done.Add(1)
+		go r.copyOut(f, sinks[i])
+	}
+	return r, nil
+}
+
+// copyOut copies one output pipe into its sink until end of file (or the
+// drain deadline after the child was reaped), then closes both.
+func (r *Launched) copyOut(f *os.File, w io.WriteCloser) {
+	defer r.done.Done()
+	defer w.Close()
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	for {
+		var n int
+		var rerr error
+		var bp *[]byte
+		err := rc.Read(func(fd uintptr) bool {
+			bp = bufPool.Get().(*[]byte)
+			n, rerr = syscall.Read(int(fd), *bp)
+			if rerr == syscall.EAGAIN {
+				bufPool.Put(bp)
+				bp = nil
+				return false // wait for readability without holding a buffer
+			}
+			return true
+		})
+		if bp != nil {
+			if n > 0 {
+				w.Write((*bp)[:n])
+			}
+			bufPool.Put(bp)
+		}
+		if err != nil || rerr != nil || n <= 0 {
+			if rerr == syscall.EINTR {
+				continue
+			}
+			return
+		}
+	}
+}
+
+func errnoOf(err error) string {
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		return ErrnoName(e)
+	}
+	return err.Error()
+}
