@@ -1,0 +1,515 @@
+package xmlrpc
+
+import (
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// maxDecodeDepth bounds element nesting. Real documents nest a handful of
+// levels; the bound keeps a body of a million "<array>" tags from costing
+// more than its own size in frames.
+const maxDecodeDepth = 512
+
+// ErrMalformed wraps every error about the shape of a document (as opposed
+// to an error of the underlying reader). The HTTP handler answers 400 for
+// it, as Supervisor does for a request it cannot unmarshal.
+var ErrMalformed = errors.New("xmlrpc: malformed document")
+
+// ErrNoMethodName is the ErrMalformed of a call without a method name.
+var ErrNoMethodName = fmt.Errorf("%w: no method name", ErrMalformed)
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+// tokenizer walks the elements of one XML document: exactly one root
+// element, nothing but whitespace, comments and processing instructions
+// around it (expat's rules, which both Python ends use).
+type tokenizer struct {
+	d     *xml.Decoder
+	depth int
+	roots int
+}
+
+func newTokenizer(r io.Reader) *tokenizer {
+	d := xml.NewDecoder(r)
+	// Both Python ends hand expat text that is already Unicode, so the
+	// declared encoding never matters there; read every document as UTF-8.
+	d.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
+	return &tokenizer{d: d}
+}
+
+// next returns the next StartElement, EndElement or CharData; io.EOF after
+// the root element has closed.
+func (t *tokenizer) next() (xml.Token, error) {
+	for {
+		tok, err := t.d.Token()
+		if err != nil {
+			if err == io.EOF {
+				if t.roots == 0 {
+					return nil, malformed("no element found")
+				}
+				return nil, io.EOF
+			}
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				return nil, malformed("%v", se)
+			}
+			return nil, err
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			if t.depth == 0 {
+				if t.roots++; t.roots > 1 {
+					return nil, malformed("junk after document element")
+				}
+			}
+			if t.depth++; t.depth > maxDecodeDepth {
+				return nil, malformed("elements nested deeper than %d", maxDecodeDepth)
+			}
+			return tok, nil
+		case xml.EndElement:
+			t.depth--
+			return tok, nil
+		case xml.CharData:
+			if t.depth == 0 {
+				if strings.TrimLeft(string(tok), " \t\r\n") != "" {
+					return nil, malformed("text outside the document element")
+				}
+				continue
+			}
+			return tok, nil
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Requests: Supervisor's supervisor_xmlrpc_handler.loads.
+//
+// Supervisor does not use xmlrpc.client to read requests; it walks
+// ElementTree end events and replaces each element's text by its decoded
+// value. Its leniency is part of the contract (clients exist that send a bare
+// <value>text</value>, no <params>, <i8>...), so the rules below mirror it:
+//
+//   - int, i4: integer; boolean: true only for exactly "1"; string: text or
+//     ""; double: float; dateTime.iso8601: %Y%m%dT%H:%M:%S; base64: decoded
+//     to a string (Supervisor's methods take strings).
+//   - array: its first child's value; data: the list of its children's values;
+//     struct: (first grandchild's text, second grandchild's value) per child.
+//   - value: its first child's value, else its text, else "".
+//   - any other tag (i8, nil, ex:foo, ...) keeps its raw text, so <i8>5</i8>
+//     arrives as "5" and <nil/> as nil.
+
+// node is an element after its end tag: text is its decoded value (for
+// the tags above) or its raw leading text (nil when it had none).
+type node struct {
+	tag  string
+	text any
+	kids []*node
+}
+
+// DecodeCall reads a methodCall request with Supervisor 4.2's rules. params
+// is empty (not an error) when the request has no <params>. An error
+// wrapping ErrMalformed means a request Supervisor answers with HTTP 400,
+// including a missing or empty <methodName>.
+func DecodeCall(r io.Reader) (method string, params []Value, err error) {
+	t := newTokenizer(r)
+	type frame struct {
+		node
+		text    strings.Builder
+		hasText bool
+	}
+	var stack []*frame
+	var methodSeen, paramsSeen bool
+	for {
+		tok, err := t.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			tag := tok.Name.Local
+			if tok.Name.Space != "" {
+				tag = "{" + tok.Name.Space + "}" + tag // ElementTree's spelling: never a known tag
+			}
+			stack = append(stack, &frame{node: node{tag: tag}})
+		case xml.CharData:
+			// ElementTree's text is the character data before the first
+			// child; later runs are children's tails and ignored here.
+			if f := stack[len(stack)-1]; len(f.kids) == 0 {
+				f.text.Write(tok)
+				f.hasText = true
+			}
+		case xml.EndElement:
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			n := &f.node
+			if f.hasText {
+				n.text = f.text.String()
+			}
+			switch n.tag {
+			case "methodName":
+				s, _ := n.text.(string)
+				method, methodSeen = s, true
+			case "params":
+				params = make([]Value, len(n.kids))
+				for i, k := range n.kids {
+					params[i] = k.text
+				}
+				paramsSeen = true
+				n.kids = nil
+			default:
+				v, handled, err := unmarshalRequestNode(n)
+				if err != nil {
+					return "", nil, err
+				}
+				if handled {
+					n.text, n.kids = v, nil
+				}
+			}
+			if len(stack) > 0 {
+				p := stack[len(stack)-1]
+				p.kids = append(p.kids, n)
+			}
+		}
+	}
+	if !methodSeen || method == "" {
+		return "", nil, ErrNoMethodName
+	}
+	if !paramsSeen || params == nil {
+		params = []Value{}
+	}
+	return method, params, nil
+}
+
+func rawText(n *node) (string, error) {
+	s, ok := n.text.(string)
+	if !ok {
+		return "", malformed("<%s> has no text", n.tag)
+	}
+	return s, nil
+}
+
+func unmarshalRequestNode(n *node) (Value, bool, error) {
+	switch n.tag {
+	case "int", "i4":
+		s, err := rawText(n)
+		if err != nil {
+			return nil, true, err
+		}
+		i, err := parsePyInt(s)
+		return i, true, err
+	case "boolean":
+		s, _ := n.text.(string)
+		return s == "1", true, nil
+	case "string":
+		s, _ := n.text.(string)
+		return s, true, nil
+	case "double":
+		s, err := rawText(n)
+		if err != nil {
+			return nil, true, err
+		}
+		f, err := parsePyFloat(s)
+		return f, true, err
+	case "dateTime.iso8601":
+		s, err := rawText(n)
+		if err != nil {
+			return nil, true, err
+		}
+		tm, err := time.Parse("20060102T15:04:05", s)
+		if err != nil {
+			return nil, true, malformed("bad dateTime.iso8601 %q", s)
+		}
+		return tm, true, nil
+	case "base64":
+		s, _ := n.text.(string)
+		b, err := decodeBase64(s)
+		if err != nil {
+			return nil, true, err
+		}
+		if !utf8.Valid(b) {
+			return nil, true, malformed("base64 value is not UTF-8 text")
+		}
+		return string(b), true, nil
+	case "array", "param":
+		if len(n.kids) == 0 {
+			return nil, true, malformed("empty <%s>", n.tag)
+		}
+		return n.kids[0].text, true, nil
+	case "data":
+		l := make([]any, len(n.kids))
+		for i, k := range n.kids {
+			l[i] = k.text
+		}
+		return l, true, nil
+	case "struct":
+		m := make(map[string]any, len(n.kids))
+		for _, member := range n.kids {
+			if len(member.kids) != 2 {
+				return nil, true, malformed("struct member without exactly a name and a value")
+			}
+			m[structKey(member.kids[0].text)] = member.kids[1].text
+		}
+		return m, true, nil
+	case "value":
+		if len(n.kids) > 0 {
+			return n.kids[0].text, true, nil
+		}
+		s, _ := n.text.(string)
+		return s, true, nil
+	}
+	return nil, false, nil
+}
+
+// structKey is Python's `k.text or ""` for a key that is almost always a
+// string already.
+func structKey(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	case int:
+		if v == 0 {
+			return ""
+		}
+	case bool:
+		if !v {
+			return ""
+		}
+	}
+	return fmt.Sprint(v)
+}
+
+// parsePyInt is Python's int(str) for base 10: surrounding whitespace, a
+// sign and underscores between digits are allowed. Values beyond int64
+// (Python has no limit) are rejected.
+func parsePyInt(s string) (int, error) {
+	t := strings.TrimSpace(s)
+	if strings.Contains(t, "_") {
+		if strings.HasPrefix(t, "_") || strings.HasSuffix(t, "_") || strings.Contains(t, "__") ||
+			strings.HasPrefix(t, "+_") || strings.HasPrefix(t, "-_") {
+			return 0, malformed("invalid int %q", s)
+		}
+		t = strings.ReplaceAll(t, "_", "")
+	}
+	i, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return 0, malformed("invalid int %q", s)
+	}
+	return int(i), nil
+}
+
+// parsePyFloat is Python's float(str), close enough: surrounding
+// whitespace, inf/nan spellings, exponents.
+func parsePyFloat(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	if strings.Contains(t, "_") || strings.HasPrefix(strings.TrimLeft(t, "+-"), "0x") {
+		return 0, malformed("invalid double %q", s)
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if !errors.As(err, &ne) || ne.Err != strconv.ErrRange {
+			return 0, malformed("invalid double %q", s)
+		}
+	}
+	return f, nil
+}
+
+// decodeBase64 is Python's base64.decodebytes: characters outside the
+// alphabet (line breaks, spaces) are skipped, padding may be missing.
+func decodeBase64(s string) ([]byte, error) {
+	clean := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' {
+			clean = append(clean, c)
+		} else if c == '=' {
+			break // padding ends the data
+		}
+	}
+	if len(clean)%4 == 1 {
+		return nil, malformed("invalid base64 data")
+	}
+	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(clean)))
+	n, err := base64.RawStdEncoding.Decode(out, clean)
+	if err != nil {
+		return nil, malformed("invalid base64 data")
+	}
+	return out[:n], nil
+}
+
+// ---------------------------------------------------------------------------
+// Responses: Python's xmlrpc.client.Unmarshaller.
+//
+// supervisorctl and every other client read responses with it, so this
+// decoder accepts what it accepts: namespace prefixes are ignored, i1/i2/i4/
+// i8/int/biginteger are integers, double/float/bigdecimal are floats, <nil/>
+// is nil, a bare <value>text</value> is a string; booleans must be 0 or 1.
+
+// DecodeResponse reads a methodResponse. A fault response is returned as a
+// *Fault error; an error wrapping ErrMalformed means the document is not a
+// response Python could read.
+func DecodeResponse(r io.Reader) (Value, error) {
+	t := newTokenizer(r)
+	var (
+		stack   []any
+		marks   []int
+		data    strings.Builder
+		inValue bool
+		kind    string // "params" or "fault"
+	)
+	for {
+		tok, err := t.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			tag := tok.Name.Local
+			if tag == "array" || tag == "struct" {
+				marks = append(marks, len(stack))
+			}
+			data.Reset()
+			if inValue && !responseTags[tag] {
+				return nil, malformed("unknown tag %q", tag)
+			}
+			inValue = tag == "value"
+		case xml.CharData:
+			data.Write(tok)
+		case xml.EndElement:
+			tag := tok.Name.Local
+			s := data.String()
+			var v any
+			switch tag {
+			case "nil":
+				v = nil
+			case "boolean":
+				switch s {
+				case "0":
+					v = false
+				case "1":
+					v = true
+				default:
+					return nil, malformed("bad boolean value %q", s)
+				}
+			case "i1", "i2", "i4", "i8", "int", "biginteger":
+				i, err := parsePyInt(s)
+				if err != nil {
+					return nil, err
+				}
+				v = i
+			case "double", "float", "bigdecimal":
+				f, err := parsePyFloat(s)
+				if err != nil {
+					return nil, err
+				}
+				v = f
+			case "string", "name":
+				v = s
+			case "base64":
+				b, err := decodeBase64(s)
+				if err != nil {
+					return nil, err
+				}
+				v = b
+			case "dateTime.iso8601":
+				tm, err := parseISO8601(s)
+				if err != nil {
+					return nil, err
+				}
+				v = tm
+			case "array":
+				mark := marks[len(marks)-1]
+				marks = marks[:len(marks)-1]
+				l := make([]any, len(stack)-mark)
+				copy(l, stack[mark:])
+				stack = append(stack[:mark], l)
+				inValue = false
+				continue
+			case "struct":
+				mark := marks[len(marks)-1]
+				marks = marks[:len(marks)-1]
+				items := stack[mark:]
+				if len(items)%2 != 0 {
+					return nil, malformed("struct member without a value")
+				}
+				m := make(map[string]any, len(items)/2)
+				for i := 0; i < len(items); i += 2 {
+					m[structKey(items[i])] = items[i+1]
+				}
+				stack = append(stack[:mark], m)
+				inValue = false
+				continue
+			case "value":
+				if !inValue {
+					continue // a typed child already pushed the value
+				}
+				v = s
+			case "params", "fault":
+				kind = tag
+				continue
+			default:
+				continue
+			}
+			stack = append(stack, v)
+			inValue = false
+		}
+	}
+	if kind == "" || len(marks) > 0 {
+		return nil, malformed("not a methodResponse")
+	}
+	if kind == "fault" {
+		if len(stack) != 1 {
+			return nil, malformed("fault without exactly one value")
+		}
+		m, ok := stack[0].(map[string]any)
+		if !ok || len(m) != 2 {
+			return nil, malformed("fault value is not a {faultCode, faultString} struct")
+		}
+		code, ok1 := m["faultCode"].(int)
+		msg, ok2 := m["faultString"].(string)
+		if !ok1 || !ok2 {
+			return nil, malformed("fault value is not a {faultCode, faultString} struct")
+		}
+		return nil, &Fault{Code: code, String: msg}
+	}
+	if len(stack) != 1 {
+		return nil, malformed("response carries %d values, want 1", len(stack))
+	}
+	return stack[0], nil
+}
+
+var responseTags = map[string]bool{
+	"nil": true, "boolean": true, "i1": true, "i2": true, "i4": true, "i8": true, "int": true,
+	"biginteger": true, "double": true, "float": true, "bigdecimal": true, "string": true,
+	"name": true, "array": true, "struct": true, "base64": true, "dateTime.iso8601": true,
+	"value": true, "params": true, "fault": true, "methodName": true,
+}
+
+// parseISO8601 accepts what XML-RPC servers send in dateTime.iso8601: the
+// classic 20060102T15:04:05 and the dashed form some servers use.
+func parseISO8601(s string) (time.Time, error) {
+	t := strings.TrimSpace(s)
+	for _, layout := range []string{"20060102T15:04:05", "2006-01-02T15:04:05", "20060102T150405"} {
+		if tm, err := time.Parse(layout, t); err == nil {
+			return tm, nil
+		}
+	}
+	return time.Time{}, malformed("bad dateTime.iso8601 %q", s)
+}

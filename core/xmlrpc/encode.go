@@ -1,0 +1,449 @@
+package xmlrpc
+
+import (
+	"bufio"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// The encoder writes exactly what Python's xmlrpc.client.dumps writes
+// (Supervisor's xmlrpc_marshal): a single-quoted XML declaration, one
+// element per line, every string in <string>, only &, < and > escaped.
+// It streams into the writer: no intermediate strings, so a megabyte of log
+// text costs one pass over it.
+
+const xmlHeader = "<?xml version='1.0'?>\n"
+
+// Python refuses ints outside int32 ("int exceeds XML-RPC limits"); so do
+// we, rather than emit an <int> some clients would reject.
+const (
+	maxInt = math.MaxInt32
+	minInt = math.MinInt32
+)
+
+// maxEncodeDepth bounds nesting so a cyclic value (a slice containing
+// itself through an interface) fails instead of recursing forever; Python
+// raises "cannot marshal recursive sequences" in the same situation.
+const maxEncodeDepth = 100
+
+// EncodeResponse writes a methodResponse carrying v.
+func EncodeResponse(w io.Writer, v Value) error {
+	return encodeTo(w, func(e *encoder) error {
+		e.str(xmlHeader + "<methodResponse>\n<params>\n<param>\n")
+		if err := e.value(v, 0); err != nil {
+			return err
+		}
+		e.str("</param>\n</params>\n</methodResponse>\n")
+		return nil
+	})
+}
+
+// EncodeFault writes a methodResponse carrying the fault f.
+func EncodeFault(w io.Writer, f *Fault) error {
+	return encodeTo(w, func(e *encoder) error {
+		e.str(xmlHeader + "<methodResponse>\n<fault>\n")
+		e.fault(f)
+		e.str("</fault>\n</methodResponse>\n")
+		return nil
+	})
+}
+
+// EncodeCall writes a methodCall of method with params.
+func EncodeCall(w io.Writer, method string, params []Value) error {
+	return encodeTo(w, func(e *encoder) error {
+		e.str(xmlHeader + "<methodCall>\n<methodName>")
+		e.text(method)
+		e.str("</methodName>\n<params>\n")
+		for _, p := range params {
+			e.str("<param>\n")
+			if err := e.value(p, 0); err != nil {
+				return err
+			}
+			e.str("</param>\n")
+		}
+		e.str("</params>\n</methodCall>\n")
+		return nil
+	})
+}
+
+// bufWriter is what the encoder writes to; *bytes.Buffer and
+// *bufio.Writer are both one.
+type bufWriter interface {
+	io.Writer
+	io.StringWriter
+	io.ByteWriter
+}
+
+type encoder struct {
+	w   bufWriter
+	err error // first write error; later writes are no-ops
+}
+
+func encodeTo(w io.Writer, body func(*encoder) error) error {
+	bw, ok := w.(bufWriter)
+	var flush *bufio.Writer
+	if !ok {
+		flush = bufio.NewWriter(w)
+		bw = flush
+	}
+	e := &encoder{w: bw}
+	if err := body(e); err != nil {
+		return err
+	}
+	if e.err != nil {
+		return e.err
+	}
+	if flush != nil {
+		return flush.Flush()
+	}
+	return nil
+}
+
+func (e *encoder) str(s string) {
+	if e.err == nil {
+		_, e.err = e.w.WriteString(s)
+	}
+}
+
+func (e *encoder) byte(b byte) {
+	if e.err == nil {
+		e.err = e.w.WriteByte(b)
+	}
+}
+
+// text writes s as XML character data. Python escapes &, < and > only and
+// would emit everything else raw — including control characters and
+// invalid UTF-8 that no XML parser (Python's included) accepts. Process
+// output contains such bytes, so we replace what XML 1.0 cannot carry
+// (invalid UTF-8, C0 controls other than tab, LF and CR, U+FFFE, U+FFFF)
+// with U+FFFD: the response stays parseable and identical to Python's for
+// every string Python itself could deliver. CR stays raw, as in Python, so
+// parsers see LF there, as they do with Supervisor.
+func (e *encoder) text(s string) {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			var esc string
+			switch {
+			case c == '&':
+				esc = "&amp;"
+			case c == '<':
+				esc = "&lt;"
+			case c == '>':
+				esc = "&gt;"
+			case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+				esc = "\uFFFD"
+			default:
+				i++
+				continue
+			}
+			e.str(s[start:i])
+			e.str(esc)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == 0xFFFE || r == 0xFFFF {
+			e.str(s[start:i])
+			e.str("\uFFFD")
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	e.str(s[start:])
+}
+
+func (e *encoder) fault(f *Fault) {
+	e.str("<value><struct>\n<member>\n<name>faultCode</name>\n<value><int>")
+	e.str(strconv.Itoa(f.Code))
+	e.str("</int></value>\n</member>\n<member>\n<name>faultString</name>\n<value><string>")
+	e.text(f.String)
+	e.str("</string></value>\n</member>\n</struct></value>\n")
+}
+
+func (e *encoder) int(i int64) error {
+	if i > maxInt || i < minInt {
+		return errors.New("xmlrpc: int exceeds XML-RPC limits")
+	}
+	e.str("<value><int>")
+	e.str(strconv.FormatInt(i, 10))
+	e.str("</int></value>\n")
+	return nil
+}
+
+func (e *encoder) uint(u uint64) error {
+	if u > maxInt {
+		return errors.New("xmlrpc: int exceeds XML-RPC limits")
+	}
+	return e.int(int64(u))
+}
+
+func (e *encoder) string(s string) {
+	e.str("<value><string>")
+	e.text(s)
+	e.str("</string></value>\n")
+}
+
+func (e *encoder) bool(b bool) {
+	if b {
+		e.str("<value><boolean>1</boolean></value>\n")
+	} else {
+		e.str("<value><boolean>0</boolean></value>\n")
+	}
+}
+
+func (e *encoder) double(f float64) {
+	e.str("<value><double>")
+	e.str(formatDouble(f))
+	e.str("</double></value>\n")
+}
+
+// formatDouble is Python's repr(float): shortest round-trip digits, an
+// exponent below 1e-4 and from 1e16 on, and always a decimal point
+// otherwise.
+func formatDouble(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	}
+	if f != 0 {
+		if a := math.Abs(f); a < 1e-4 || a >= 1e16 {
+			return strconv.FormatFloat(f, 'e', -1, 64)
+		}
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsRune(s, '.') {
+		s += ".0"
+	}
+	return s
+}
+
+func (e *encoder) time(t time.Time) {
+	e.str("<value><dateTime.iso8601>")
+	var buf [24]byte
+	e.str(string(t.AppendFormat(buf[:0], "20060102T15:04:05")))
+	e.str("</dateTime.iso8601></value>\n")
+}
+
+// base64 writes b the way Python's base64.encodebytes does: lines of 76
+// characters, each ending in a newline.
+func (e *encoder) base64(b []byte) {
+	e.str("<value><base64>\n")
+	const chunk = 57 // 57 bytes → 76 characters
+	var line [77]byte
+	for len(b) > 0 {
+		n := min(len(b), chunk)
+		m := base64.StdEncoding.EncodedLen(n)
+		base64.StdEncoding.Encode(line[:m], b[:n])
+		line[m] = '\n'
+		if e.err == nil {
+			_, e.err = e.w.Write(line[:m+1])
+		}
+		b = b[n:]
+	}
+	e.str("</base64></value>\n")
+}
+
+func (e *encoder) member(name string, v Value, depth int) error {
+	e.str("<member>\n<name>")
+	e.text(name)
+	e.str("</name>\n")
+	if err := e.value(v, depth); err != nil {
+		return err
+	}
+	e.str("</member>\n")
+	return nil
+}
+
+func (e *encoder) value(v Value, depth int) error {
+	if depth > maxEncodeDepth {
+		return errors.New("xmlrpc: cannot marshal recursive or too deeply nested values")
+	}
+	switch v := v.(type) {
+	case nil:
+		return errors.New("xmlrpc: cannot marshal None unless allow_none is enabled")
+	case string:
+		e.string(v)
+	case int:
+		return e.int(int64(v))
+	case int64:
+		return e.int(v)
+	case int32:
+		return e.int(int64(v))
+	case bool:
+		e.bool(v)
+	case float64:
+		e.double(v)
+	case []byte:
+		e.base64(v)
+	case time.Time:
+		e.time(v)
+	case []any:
+		e.str("<value><array><data>\n")
+		for _, x := range v {
+			if err := e.value(x, depth+1); err != nil {
+				return err
+			}
+		}
+		e.str("</data></array></value>\n")
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		e.str("<value><struct>\n")
+		for _, k := range keys {
+			if err := e.member(k, v[k], depth+1); err != nil {
+				return err
+			}
+		}
+		e.str("</struct></value>\n")
+	case Struct:
+		e.str("<value><struct>\n")
+		for _, m := range v {
+			if err := e.member(m.Name, m.Value, depth+1); err != nil {
+				return err
+			}
+		}
+		e.str("</struct></value>\n")
+	case Member:
+		e.str("<value><struct>\n")
+		if err := e.member(v.Name, v.Value, depth+1); err != nil {
+			return err
+		}
+		e.str("</struct></value>\n")
+	case *Fault:
+		if v == nil {
+			return errors.New("xmlrpc: cannot marshal a nil *Fault")
+		}
+		e.fault(v)
+	case Fault:
+		e.fault(&v)
+	default:
+		return e.reflectValue(reflect.ValueOf(v), depth)
+	}
+	return nil
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// reflectValue covers the kinds the type switch does not list: named
+// types, typed slices and maps, Go structs.
+func (e *encoder) reflectValue(rv reflect.Value, depth int) error {
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return errors.New("xmlrpc: cannot marshal None unless allow_none is enabled")
+		}
+		return e.value(rv.Elem().Interface(), depth+1)
+	case reflect.Bool:
+		e.bool(rv.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return e.int(rv.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return e.uint(rv.Uint())
+	case reflect.Float32, reflect.Float64:
+		e.double(rv.Float())
+	case reflect.String:
+		e.string(rv.String())
+	case reflect.Slice, reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			if rv.Kind() == reflect.Slice {
+				e.base64(rv.Bytes())
+			} else {
+				b := make([]byte, rv.Len())
+				reflect.Copy(reflect.ValueOf(b), rv)
+				e.base64(b)
+			}
+			return nil
+		}
+		e.str("<value><array><data>\n")
+		for i := range rv.Len() {
+			if err := e.value(rv.Index(i).Interface(), depth+1); err != nil {
+				return err
+			}
+		}
+		e.str("</data></array></value>\n")
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return errors.New("xmlrpc: dictionary key must be string")
+		}
+		keys := rv.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		e.str("<value><struct>\n")
+		for _, k := range keys {
+			if err := e.member(k.String(), rv.MapIndex(k).Interface(), depth+1); err != nil {
+				return err
+			}
+		}
+		e.str("</struct></value>\n")
+	case reflect.Struct:
+		if rv.Type() == timeType {
+			e.time(rv.Interface().(time.Time))
+			return nil
+		}
+		e.str("<value><struct>\n")
+		for _, f := range structFields(rv.Type()) {
+			if err := e.member(f.name, rv.Field(f.index).Interface(), depth+1); err != nil {
+				return err
+			}
+		}
+		e.str("</struct></value>\n")
+	default:
+		return fmt.Errorf("xmlrpc: cannot marshal %s objects", rv.Type())
+	}
+	return nil
+}
+
+type field struct {
+	name  string
+	index int
+}
+
+var fieldCache sync.Map // reflect.Type → []field
+
+// structFields lists the encodable fields of a struct type in declaration
+// order: exported, not tagged "-", named by their xmlrpc tag if any.
+func structFields(t reflect.Type) []field {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]field)
+	}
+	var fields []field
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if !sf.IsExported() {
+			continue
+		}
+		name := sf.Name
+		if tag, ok := sf.Tag.Lookup("xmlrpc"); ok {
+			if tag == "-" {
+				continue
+			}
+			if tag, _, _ = strings.Cut(tag, ","); tag != "" {
+				name = tag
+			}
+		}
+		fields = append(fields, field{name, i})
+	}
+	fieldCache.Store(t, fields)
+	return fields
+}
