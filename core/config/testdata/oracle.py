@@ -63,11 +63,13 @@ def proc(pc):
 
 def load(path):
     o = options.ServerOptions()
-    o.configfile = path
+
+    def usage(msg):
+        raise ValueError(msg)
+    o.usage = usage
     try:
-        o.process_config(do_usage=False)
         o.realize(args=["-c", path])
-    except (ValueError, SystemExit) as e:
+    except ValueError as e:
         return {"error": str(e)}
     s = o.configroot.supervisord
     groups = []

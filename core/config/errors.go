@@ -1,0 +1,38 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Error is a configuration error. Msg is Supervisor 4.2's own text for the
+// problem; Error() adds what 4.2 leaves out where it is known: the key, the
+// section and the file and line the value came from.
+type Error struct {
+	File    string // config file as named on the command line or by [include]
+	Section string // e.g. "program:cat"; "" when not about one section
+	Key     string // e.g. "startsecs"; "" when not about one key
+	Line    int    // 0 when unknown
+	Msg     string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Msg)
+	// Messages that already name the value (e.g. "Format string ... for
+	// 'program:a.command'") are not told the key twice.
+	if e.Key != "" && !strings.Contains(e.Msg, pyRepr(e.Section+"."+e.Key)) &&
+		!strings.Contains(e.Msg, pyRepr(e.Key)) {
+		fmt.Fprintf(&b, " for %s", e.Key)
+	}
+	if e.Section != "" {
+		fmt.Fprintf(&b, " in section %s", pyRepr(e.Section))
+	}
+	switch {
+	case e.File != "" && e.Line > 0:
+		fmt.Fprintf(&b, " (file: %s, line %d)", pyRepr(e.File), e.Line)
+	case e.File != "":
+		fmt.Fprintf(&b, " (file: %s)", pyRepr(e.File))
+	}
+	return b.String()
+}
