@@ -129,7 +129,31 @@ type Launched struct {
 	stdin *os.File
 	mu    sync.Mutex // guards stdin against Finished while a write is under way
 	outs  []*os.File
+	sinks []io.WriteCloser
 	done  sync.WaitGroup
+}
+
+// ReopenLogs reopens the output sinks that can (SIGUSR2).
+func (r *Launched) ReopenLogs() {
+	for _, s := range r.sinks {
+		if ro, ok := s.(interface{ Reopen() error }); ok {
+			ro.Reopen()
+		}
+	}
+}
+
+// RemoveLogs removes and reopens the sinks' log files (clearProcessLogs);
+// the first error is returned.
+func (r *Launched) RemoveLogs() error {
+	var first error
+	for _, s := range r.sinks {
+		if rm, ok := s.(interface{ Remove() error }); ok {
+			if err := rm.Remove(); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
 }
 
 // Pid is the child's pid.
@@ -394,7 +418,7 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 		return nil, childFailed(fmt.Sprintf("couldn't exec %s: %s", argv[0], errnoOf(err)))
 	}
 
-	r := &Launched{pid: pid, stdin: parent[0], outs: parent[1:]}
+	r := &Launched{pid: pid, stdin: parent[0], outs: parent[1:], sinks: sinks}
 	for i, f := range r.outs {
 		r.done.Add(1)
 		go r.copyOut(f, sinks[i])

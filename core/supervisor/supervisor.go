@@ -1,0 +1,718 @@
+// Package supervisor owns every process group of a running supervisord and
+// serialises every change of their state on one goroutine (the loop run by
+// Run). Requests from other goroutines (RPC handlers), reaped children,
+// timers and signals to the daemon are all messages to that loop, so no
+// process state is ever shared or locked.
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"super/core/config"
+	"super/core/logging"
+	"super/core/process"
+)
+
+// Logger is the activity log; core/logging's *Logger satisfies it.
+type Logger = process.Logger
+
+// Deps are what a Supervisor takes from its surroundings.
+type Deps struct {
+	// Logger is the activity log (nil: discard).
+	Logger Logger
+	// Sinks opens a process's output stream at each spawn. nil: the
+	// configured stdout_logfile/stderr_logfile through core/logging.
+	Sinks process.SinkFactory
+	// Reload re-reads the configuration for a restart (SIGHUP, Restart).
+	// nil: Run returns ErrRestart instead and the caller starts over.
+	Reload func() (*config.Config, error)
+	// ReopenLogs reopens the activity log on SIGUSR2 (nil: nothing).
+	ReopenLogs func()
+	// HandleSignals makes Run handle SIGTERM, SIGINT, SIGQUIT (shut down),
+	// SIGHUP (restart) and SIGUSR2 (reopen logs) sent to the daemon.
+	HandleSignals bool
+	// ServerURL is SUPERVISOR_SERVER_URL for serverurl=AUTO; "" derives it
+	// from the config as 4.2 does (the unix socket, else the inet port).
+	ServerURL string
+	// Subreaper makes the daemon a child subreaper (PR_SET_CHILD_SUBREAPER)
+	// so orphaned grandchildren are re-parented to it and reaped.
+	Subreaper bool
+}
+
+// ErrRestart is returned by Run after a restart request when Deps.Reload
+// is nil: every child has been stopped and the caller should load the
+// configuration again and run a new Supervisor (as 4.2's main loop does).
+var ErrRestart = errors.New("supervisor: restart requested")
+
+// State is supervisord's own state (4.2's SupervisorStates).
+type State int
+
+// supervisord states, with 4.2's codes.
+const (
+	StateFatal      State = 2
+	StateRunning    State = 1
+	StateRestarting State = 0
+	StateShutdown   State = -1
+)
+
+// String is the state's name as getState returns it ("RUNNING").
+func (s State) String() string {
+	switch s {
+	case StateFatal:
+		return "FATAL"
+	case StateRunning:
+		return "RUNNING"
+	case StateRestarting:
+		return "RESTARTING"
+	case StateShutdown:
+		return "SHUTDOWN"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// Supervisor runs the process groups of one configuration.
+type Supervisor struct {
+	deps Deps
+	log  Logger
+
+	reqs    chan func()
+	sigs    chan os.Signal
+	done    chan struct{} // closed when Run returns
+	running chan struct{} // closed when the loop is serving requests
+
+	subMu   sync.Mutex
+	subs    map[int]func(Event)
+	nextSub int
+
+	// Everything below is owned by the loop goroutine.
+	cfg        *config.Config
+	mood       process.Mood
+	groups     map[string]*group
+	order      []*group // priority order
+	pids       map[int]*proc
+	waits      []*waiter
+	launcher   *process.Launcher
+	stopping   bool
+	stopGroups []*group
+	lastReport time.Time
+}
+
+type group struct {
+	cfg    *config.GroupConfig
+	procs  []*proc // priority order
+	byName map[string]*proc
+}
+
+type proc struct {
+	*process.Process
+	group     *group
+	stdoutLog string // log file paths with AUTO resolved; "" = none
+	stderrLog string
+	launched  *process.Launched
+}
+
+// waiter is a request that completes on a later state change (4.2's
+// deferred callbacks for wait=true).
+type waiter struct {
+	check    func() (bool, error) // true when finished, with the outcome
+	deadline func() time.Time     // next time check must run regardless of events; may be nil
+	done     chan error
+}
+
+type discardLogger struct{}
+
+func (discardLogger) Critical(string, ...any) {}
+func (discardLogger) Error(string, ...any)    {}
+func (discardLogger) Warn(string, ...any)     {}
+func (discardLogger) Info(string, ...any)     {}
+func (discardLogger) Debug(string, ...any)    {}
+func (discardLogger) Trace(string, ...any)    {}
+func (discardLogger) Blather(string, ...any)  {}
+
+// New returns a Supervisor for cfg; nothing starts before Run.
+func New(cfg *config.Config, deps Deps) *Supervisor {
+	s := &Supervisor{
+		deps:    deps,
+		log:     deps.Logger,
+		reqs:    make(chan func()),
+		sigs:    make(chan os.Signal, 8),
+		done:    make(chan struct{}),
+		running: make(chan struct{}),
+		subs:    map[int]func(Event){},
+		cfg:     cfg,
+		mood:    process.MoodRunning,
+	}
+	if s.log == nil {
+		s.log = discardLogger{}
+	}
+	return s
+}
+
+// serverURL is 4.2's fallback SUPERVISOR_SERVER_URL: the unix socket, else
+// the inet server (host "localhost" when empty).
+func serverURL(cfg *config.Config) string {
+	if cfg.UnixHTTP != nil {
+		return "unix://" + cfg.UnixHTTP.File
+	}
+	if cfg.InetHTTP != nil {
+		host := cfg.InetHTTP.Host
+		if host == "" {
+			host = "localhost"
+		}
+		return fmt.Sprintf("http://%s:%d", host, cfg.InetHTTP.Port)
+	}
+	return ""
+}
+
+// setup (re)creates the groups of s.cfg; all processes start STOPPED.
+func (s *Supervisor) setup() {
+	url := s.deps.ServerURL
+	if url == "" {
+		url = serverURL(s.cfg)
+	}
+	s.launcher = &process.Launcher{
+		DaemonEnv: s.cfg.Supervisord.Environment,
+		ServerURL: url,
+		Sinks:     s.deps.Sinks,
+		LogFile:   s.logFile,
+	}
+	if s.launcher.Sinks == nil {
+		s.launcher.Sinks = s.openSink
+	}
+	s.groups = map[string]*group{}
+	s.order = nil
+	s.pids = map[int]*proc{}
+	s.stopping = false
+	s.stopGroups = nil
+	for _, g := range s.cfg.Groups {
+		s.addGroup(g)
+	}
+}
+
+// logFile maps a process's configured log file to its path, resolving AUTO
+// to the file created for the process.
+func (s *Supervisor) logFile(c *config.ProcessConfig, stream string) string {
+	g := s.groups[c.Group]
+	if g != nil {
+		if p := g.byName[c.Name]; p != nil {
+			if stream == "stdout" {
+				return p.stdoutLog
+			}
+			return p.stderrLog
+		}
+	}
+	if stream == "stdout" {
+		return c.Stdout.Logfile
+	}
+	return c.Stderr.Logfile
+}
+
+// openSink is the default SinkFactory: a core/logging stream writing the
+// configured log file (rotation, syslog, strip_ansi included).
+func (s *Supervisor) openSink(c *config.ProcessConfig, stream string) (io.WriteCloser, error) {
+	lc := c.Stdout
+	if stream == "stderr" {
+		lc = c.Stderr
+	}
+	if lc.Logfile == config.LogAuto { // not resolved (no childlogdir): drop
+		lc.Logfile = config.LogNone
+	}
+	opts := logging.StreamOptions{
+		Process:   c.Name,
+		Channel:   stream,
+		Log:       lc,
+		StripANSI: s.cfg.Supervisord.StripANSI,
+	}
+	if al, ok := s.log.(*logging.Logger); ok {
+		opts.Activity = al
+	} else {
+		opts.Activity = quietLogger
+	}
+	st, err := logging.NewStream(opts)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// quietLogger receives log-file problems when the activity log is not a
+// core/logging Logger (tests with fakes).
+var quietLogger *logging.Logger // nil: a Logger that drops everything
+
+func (s *Supervisor) addGroup(gc *config.GroupConfig) bool {
+	if _, ok := s.groups[gc.Name]; ok {
+		return false
+	}
+	g := &group{cfg: gc, byName: map[string]*proc{}}
+	for _, pc := range gc.Processes {
+		p := &proc{group: g}
+		p.stdoutLog = s.resolveLog(pc, pc.Stdout.Logfile, "stdout")
+		p.stderrLog = s.resolveLog(pc, pc.Stderr.Logfile, "stderr")
+		p.Process = process.New(pc, process.Options{
+			Log:     s.log,
+			Spawner: s.launcher,
+			Notify:  s.onChange,
+		})
+		g.procs = append(g.procs, p)
+		g.byName[pc.Name] = p
+	}
+	sort.SliceStable(g.procs, func(i, j int) bool { return g.procs[i].Config.Priority < g.procs[j].Config.Priority })
+	s.groups[gc.Name] = g
+	s.order = append(s.order, g)
+	sort.SliceStable(s.order, func(i, j int) bool { return s.order[i].cfg.Priority < s.order[j].cfg.Priority })
+	s.emit(Event{Type: GroupAdded, Group: gc.Name})
+	return true
+}
+
+func (s *Supervisor) resolveLog(pc *config.ProcessConfig, v, stream string) string {
+	switch v {
+	case config.LogAuto:
+		dir := s.cfg.Supervisord.Childlogdir
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		ident := s.cfg.Supervisord.Identifier
+		if ident == "" {
+			ident = "supervisor"
+		}
+		path, err := logging.AutoChildLogName(dir, pc.Name, ident, stream)
+		if err != nil {
+			s.log.Error("could not create %s log for %s: %v", stream, pc.Name, err)
+			return ""
+		}
+		return path
+	case config.LogSyslog:
+		return ""
+	}
+	return v
+}
+
+func (s *Supervisor) unstopped(g *group) []*proc {
+	var out []*proc
+	for _, p := range g.procs {
+		if !p.State().IsStopped() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s *Supervisor) removeGroup(name string) bool {
+	g := s.groups[name]
+	if len(s.unstopped(g)) > 0 {
+		return false
+	}
+	delete(s.groups, name)
+	for i, x := range s.order {
+		if x == g {
+			s.order = append(s.order[:i:i], s.order[i+1:]...)
+			break
+		}
+	}
+	s.emit(Event{Type: GroupRemoved, Group: name})
+	return true
+}
+
+func (s *Supervisor) onChange(c process.Change) {
+	p := c.Process
+	s.emit(Event{
+		Type: ProcessState, Name: p.Name(), Group: p.Config.Group,
+		From: c.From, To: c.To, Expected: c.Expected, Pid: p.Pid(), Tries: p.Backoff(),
+		Time: time.Now(),
+	})
+}
+
+// spawn starts p and records its pid for the reaper.
+func (s *Supervisor) spawn(p *proc) {
+	before := p.Pid()
+	p.Spawn()
+	s.track(p, before)
+}
+
+// transition runs every process's due decisions, in priority order, as
+// 4.2's main loop does on each pass.
+func (s *Supervisor) transition() {
+	for _, g := range s.order {
+		for _, p := range g.procs {
+			before := p.Pid()
+			p.Transition(s.mood)
+			s.track(p, before)
+		}
+	}
+}
+
+// track records a pid p got since it had before, for the reaper.
+func (s *Supervisor) track(p *proc, before int) {
+	if pid := p.Pid(); pid != 0 && pid != before {
+		s.pids[pid] = p
+		p.launched, _ = p.Child().(*process.Launched)
+	}
+}
+
+// reap collects every exited child (wait4(-1, WNOHANG) until none is left)
+// and hands each to its process; pids not ours (orphans re-parented to us)
+// are just logged, as 4.2 does.
+func (s *Supervisor) reap() {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || pid <= 0 {
+			if err != nil && err != syscall.ECHILD {
+				s.log.Critical("waitpid error %s; a process may not be cleaned up properly", process.ErrnoName(err))
+			}
+			return
+		}
+		p := s.pids[pid]
+		if p == nil {
+			_, msg := process.DecodeWaitStatus(ws)
+			s.log.Info("reaped unknown pid %d (%s)", pid, msg)
+			continue
+		}
+		delete(s.pids, pid)
+		if p.State() == process.Starting {
+			// Make a due STARTING → RUNNING first, as 4.2's loop runs
+			// transitions before it reaps.
+			p.Transition(s.mood)
+		}
+		p.Finish(ws)
+		p.launched = nil
+	}
+}
+
+// Event is a change the supervisor announces to subscribers.
+type Event struct {
+	Type        EventType
+	Name, Group string        // process and group (Group only for group events)
+	From, To    process.State // ProcessState events
+	Expected    bool          // ProcessState: false for an unexpected exit
+	Pid         int           // ProcessState: the pid (0 when none)
+	Tries       int           // ProcessState: failed starts in a row
+	Time        time.Time
+}
+
+// EventType says what an Event is about.
+type EventType int
+
+// Event types.
+const (
+	ProcessState       EventType = iota // a process changed state
+	SupervisorRunning                   // the supervisor is up and starting processes
+	SupervisorStopping                  // the supervisor began stopping everything
+	GroupAdded                          // a process group was added
+	GroupRemoved                        // a process group was removed
+)
+
+// Subscribe calls fn for every Event, on the supervisor's loop goroutine,
+// in order. fn must not block and must not call the Supervisor's methods
+// (they wait for the loop); queue the event instead. The returned function
+// cancels the subscription.
+func (s *Supervisor) Subscribe(fn func(Event)) (cancel func()) {
+	s.subMu.Lock()
+	id := s.nextSub
+	s.nextSub++
+	s.subs[id] = fn
+	s.subMu.Unlock()
+	return func() {
+		s.subMu.Lock()
+		delete(s.subs, id)
+		s.subMu.Unlock()
+	}
+}
+
+func (s *Supervisor) emit(e Event) {
+	s.subMu.Lock()
+	fns := make([]func(Event), 0, len(s.subs))
+	for _, fn := range s.subs {
+		fns = append(fns, fn)
+	}
+	s.subMu.Unlock()
+	for _, fn := range fns {
+		fn(e)
+	}
+}
+
+// handleSignal is 4.2's handle_signal.
+func (s *Supervisor) handleSignal(sig syscall.Signal) {
+	name := process.SignalName(sig)
+	switch sig {
+	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
+		s.log.Warn("received %s indicating exit request", name)
+		s.mood = process.MoodShutdown
+	case syscall.SIGHUP:
+		if s.mood == process.MoodShutdown {
+			s.log.Warn("ignored %s indicating restart request (shutdown in progress)", name)
+		} else {
+			s.log.Warn("received %s indicating restart request", name)
+			s.mood = process.MoodRestarting
+		}
+	case syscall.SIGCHLD:
+		s.log.Debug("received %s indicating a child quit", name)
+	case syscall.SIGUSR2:
+		s.log.Info("received %s indicating log reopen request", name)
+		s.reopenLogs()
+	default:
+		s.log.Blather("received %s indicating nothing", name)
+	}
+}
+
+func (s *Supervisor) reopenLogs() {
+	s.log.Info("supervisord logreopen")
+	if s.deps.ReopenLogs != nil {
+		s.deps.ReopenLogs()
+	}
+	for _, g := range s.order {
+		for _, p := range g.procs {
+			if p.launched != nil {
+				p.launched.ReopenLogs()
+			}
+		}
+	}
+}
+
+// shutdownStep stops groups in reverse priority order, one group after the
+// other (4.2's ordered_stop_groups), and reports whether everything is
+// stopped.
+func (s *Supervisor) shutdownStep() bool {
+	if !s.stopping {
+		s.stopping = true
+		s.stopGroups = append([]*group(nil), s.order...)
+		s.emit(Event{Type: SupervisorStopping, Time: time.Now()})
+	}
+	for len(s.stopGroups) > 0 {
+		g := s.stopGroups[len(s.stopGroups)-1]
+		s.stopAll(g)
+		if len(s.unstopped(g)) > 0 {
+			break
+		}
+		s.stopGroups = s.stopGroups[:len(s.stopGroups)-1]
+	}
+	var unstopped []*proc
+	for _, g := range s.order {
+		unstopped = append(unstopped, s.unstopped(g)...)
+	}
+	if len(unstopped) == 0 {
+		return true
+	}
+	now := time.Now()
+	if s.lastReport.IsZero() || now.Sub(s.lastReport) > 3*time.Second {
+		names := make([]string, len(unstopped))
+		for i, p := range unstopped {
+			names[i] = p.Name()
+		}
+		s.log.Info("waiting for %s to die", strings.Join(names, ", "))
+		s.lastReport = now
+		for _, p := range unstopped {
+			s.log.Blather("%s state: %s", p.Name(), p.State())
+		}
+	}
+	return false
+}
+
+// stopAll is 4.2's ProcessGroup.stop_all: in reverse priority order, stop
+// what runs and give up what is in BACKOFF.
+func (s *Supervisor) stopAll(g *group) {
+	for i := len(g.procs) - 1; i >= 0; i-- {
+		p := g.procs[i]
+		switch p.State() {
+		case process.Running, process.Starting:
+			p.Stop()
+		case process.Backoff:
+			p.GiveUp()
+		}
+	}
+}
+
+// nextDeadline is the earliest time the loop must wake without an event.
+func (s *Supervisor) nextDeadline() time.Time {
+	var next time.Time
+	consider := func(t time.Time) {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	for _, g := range s.order {
+		for _, p := range g.procs {
+			consider(p.NextDeadline(s.mood))
+		}
+	}
+	for _, w := range s.waits {
+		if w.deadline != nil {
+			consider(w.deadline())
+		}
+	}
+	if s.stopping && !s.lastReport.IsZero() {
+		consider(s.lastReport.Add(3*time.Second + time.Nanosecond))
+	}
+	return next
+}
+
+func (s *Supervisor) checkWaiters() {
+	kept := s.waits[:0]
+	for _, w := range s.waits {
+		if ok, err := w.check(); ok {
+			w.done <- err
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	for i := len(kept); i < len(s.waits); i++ {
+		s.waits[i] = nil
+	}
+	s.waits = kept
+}
+
+// Run starts the configured processes and runs the loop until the
+// supervisor shuts down (Shutdown, SIGTERM/SIGINT/SIGQUIT with
+// HandleSignals, or ctx cancelled): then every child is stopped in reverse
+// priority order and Run returns nil. After a restart request it reloads
+// through Deps.Reload and carries on, or returns ErrRestart when Reload is
+// nil. Run may be called once.
+func (s *Supervisor) Run(ctx context.Context) error {
+	defer close(s.done)
+	chld := make(chan os.Signal, 1)
+	signal.Notify(chld, syscall.SIGCHLD)
+	defer signal.Stop(chld)
+	if s.deps.HandleSignals {
+		signal.Notify(s.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
+		defer signal.Stop(s.sigs)
+	}
+	if s.deps.Subreaper {
+		if err := SetSubreaper(); err != nil {
+			s.log.Warn("could not become a child subreaper: %v", err)
+		}
+	}
+	s.setup()
+	close(s.running)
+	s.emit(Event{Type: SupervisorRunning, Time: time.Now()})
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	ctxDone := ctx.Done()
+	for {
+		s.transition()
+		s.reap()
+		s.checkWaiters()
+		if s.mood < process.MoodRunning && s.shutdownStep() {
+			s.failWaiters()
+			if s.mood == process.MoodShutdown {
+				return nil
+			}
+			if s.deps.Reload == nil {
+				return ErrRestart
+			}
+			cfg, err := s.deps.Reload()
+			if err != nil {
+				return err
+			}
+			s.cfg = cfg
+			s.mood = process.MoodRunning
+			s.setup()
+			s.emit(Event{Type: SupervisorRunning, Time: time.Now()})
+			continue
+		}
+
+		wait := time.Hour
+		if d := s.nextDeadline(); !d.IsZero() {
+			wait = time.Until(d)
+		}
+		if wait <= 0 {
+			continue
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctxDone:
+			ctxDone = nil
+			s.mood = process.MoodShutdown
+		case <-chld:
+			s.handleSignal(syscall.SIGCHLD)
+		case sig := <-s.sigs:
+			s.handleSignal(sig.(syscall.Signal))
+		case fn := <-s.reqs:
+			fn()
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// failWaiters ends requests still waiting when the supervisor stops.
+func (s *Supervisor) failWaiters() {
+	for _, w := range s.waits {
+		if ok, err := w.check(); ok {
+			w.done <- err
+		} else {
+			w.done <- fault(ShutdownState)
+		}
+	}
+	s.waits = nil
+}
+
+// do runs fn on the loop and waits for it. It fails with SHUTDOWN_STATE
+// when the loop has ended.
+func (s *Supervisor) do(ctx context.Context, fn func()) error {
+	done := make(chan struct{})
+	select {
+	case s.reqs <- func() { fn(); close(done) }:
+	case <-s.done:
+		return fault(ShutdownState)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-done
+	return nil
+}
+
+// await waits for a waiter registered by a request.
+func (s *Supervisor) await(ctx context.Context, w *waiter) error {
+	select {
+	case err := <-w.done:
+		return err
+	case <-ctx.Done():
+		// The loop still owns w; let it finish into the buffered channel.
+		return ctx.Err()
+	}
+}
+
+// Signal delivers sig to the supervisor as if the daemon had received it
+// (TERM/INT/QUIT shut down, HUP restarts, USR2 reopens logs).
+func (s *Supervisor) Signal(sig syscall.Signal) {
+	select {
+	case s.sigs <- sig:
+	case <-s.done:
+	}
+}
+
+// Done is closed when Run has returned.
+func (s *Supervisor) Done() <-chan struct{} { return s.done }
+
+// Ready is closed once Run has created the groups and serves requests.
+func (s *Supervisor) Ready() <-chan struct{} { return s.running }
+
+// SetSubreaper makes the calling process a child subreaper: orphans of its
+// descendants are re-parented to it (and reaped by Run) instead of PID 1.
+func SetSubreaper() error {
+	const prSetChildSubreaper = 36
+	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); e != 0 {
+		return e
+	}
+	return nil
+}
