@@ -34,7 +34,7 @@ func malformed(format string, args ...any) error {
 // around it (expat's rules, which both Python ends use).
 type tokenizer struct {
 	d     *xml.Decoder
-	depth int
+	open  []xml.Name // open elements, to check end tags (RawToken does not)
 	roots int
 }
 
@@ -50,10 +50,12 @@ func newTokenizer(r io.Reader) *tokenizer {
 // the root element has closed.
 func (t *tokenizer) next() (xml.Token, error) {
 	for {
-		tok, err := t.d.Token()
+		// RawToken skips Token's namespace bookkeeping and copying, which
+		// cost more than the parse itself; nesting is checked here instead.
+		tok, err := t.d.RawToken()
 		if err != nil {
 			if err == io.EOF {
-				if t.roots == 0 {
+				if t.roots == 0 || len(t.open) > 0 {
 					return nil, malformed("no element found")
 				}
 				return nil, io.EOF
@@ -66,20 +68,24 @@ func (t *tokenizer) next() (xml.Token, error) {
 		}
 		switch tok := tok.(type) {
 		case xml.StartElement:
-			if t.depth == 0 {
+			if len(t.open) == 0 {
 				if t.roots++; t.roots > 1 {
 					return nil, malformed("junk after document element")
 				}
 			}
-			if t.depth++; t.depth > maxDecodeDepth {
+			if len(t.open) >= maxDecodeDepth {
 				return nil, malformed("elements nested deeper than %d", maxDecodeDepth)
 			}
+			t.open = append(t.open, tok.Name)
 			return tok, nil
 		case xml.EndElement:
-			t.depth--
+			if len(t.open) == 0 || t.open[len(t.open)-1] != tok.Name {
+				return nil, malformed("mismatched end tag </%s>", tok.Name.Local)
+			}
+			t.open = t.open[:len(t.open)-1]
 			return tok, nil
 		case xml.CharData:
-			if t.depth == 0 {
+			if len(t.open) == 0 {
 				if strings.TrimLeft(string(tok), " \t\r\n") != "" {
 					return nil, malformed("text outside the document element")
 				}
@@ -140,7 +146,7 @@ func DecodeCall(r io.Reader) (method string, params []Value, err error) {
 		case xml.StartElement:
 			tag := tok.Name.Local
 			if tok.Name.Space != "" {
-				tag = "{" + tok.Name.Space + "}" + tag // ElementTree's spelling: never a known tag
+				tag = tok.Name.Space + ":" + tag // a prefixed name is never one of the known tags
 			}
 			stack = append(stack, &frame{node: node{tag: tag}})
 		case xml.CharData:

@@ -133,23 +133,13 @@ func (e *encoder) text(s string) {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if asciiSafe[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			var esc string
-			switch {
-			case c == '&':
-				esc = "&amp;"
-			case c == '<':
-				esc = "&lt;"
-			case c == '>':
-				esc = "&gt;"
-			case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
-				esc = "\uFFFD"
-			default:
-				i++
-				continue
-			}
 			e.str(s[start:i])
-			e.str(esc)
+			e.str(asciiEscape[c])
 			i++
 			start = i
 			continue
@@ -166,6 +156,26 @@ func (e *encoder) text(s string) {
 	}
 	e.str(s[start:])
 }
+
+// asciiSafe marks the ASCII bytes written as they are; asciiEscape holds
+// the replacement of every other ASCII byte.
+var asciiSafe, asciiEscape = func() (safe [256]bool, esc [128]string) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		switch {
+		case c == '&':
+			esc[c] = "&amp;"
+		case c == '<':
+			esc[c] = "&lt;"
+		case c == '>':
+			esc[c] = "&gt;"
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+			esc[c] = "\uFFFD"
+		default:
+			safe[c] = true
+		}
+	}
+	return
+}()
 
 func (e *encoder) fault(f *Fault) {
 	e.str("<value><struct>\n<member>\n<name>faultCode</name>\n<value><int>")
