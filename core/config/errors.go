@@ -19,10 +19,9 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Msg)
-	// Messages that already name the value (e.g. "Format string ... for
-	// 'program:a.command'") are not told the key twice.
-	if e.Key != "" && !strings.Contains(e.Msg, pyRepr(e.Section+"."+e.Key)) &&
-		!strings.Contains(e.Msg, pyRepr(e.Key)) {
+	// Messages that already name the key (e.g. "Format string ... for
+	// 'program:a.command'") are not told it twice.
+	if e.Key != "" && !strings.Contains(e.Msg, e.Key) {
 		fmt.Fprintf(&b, " for %s", e.Key)
 	}
 	if e.Section != "" {
