@@ -78,12 +78,23 @@ func (c *captureParser) emit(p []byte) {
 	}
 }
 
-// flush hands out what is held back, in the current mode.
+// flush hands out what is held back, in the current mode; a complete
+// token in it still switches the mode.
 func (c *captureParser) flush() {
-	if len(c.pending) > 0 {
-		c.out(c.pending, c.capturing)
-		c.pending = c.pending[:0]
+	data := c.pending
+	for len(data) > 0 {
+		tok := c.token()
+		i := bytes.Index(data, tok)
+		if i < 0 {
+			c.emit(data)
+			break
+		}
+		c.emit(data[:i])
+		c.capturing = !c.capturing
+		c.toggled(c.capturing)
+		data = data[i+len(tok):]
 	}
+	c.pending = c.pending[:0]
 }
 
 // prefixAtEnd is medusa's find_prefix_at_end: the length of the longest

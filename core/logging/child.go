@@ -100,8 +100,7 @@ func NewStream(opts StreamOptions) (*Stream, error) {
 }
 
 func (s *Stream) reportFileError(err error) {
-	s.opts.Activity.Error("%s log of %q: %v (output is dropped until the file is writable)",
-		s.opts.Channel, s.opts.Process, err)
+	s.opts.Activity.Error("%s %s log: %v", pyStrRepr(s.opts.Process), s.opts.Channel, err)
 }
 
 // Path is the stream's log file ("" when none), for readProcess*Log and

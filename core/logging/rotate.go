@@ -102,21 +102,24 @@ func (s *fileSink) Write(p []byte) {
 	}
 	n, err := s.f.Write(p)
 	s.size += int64(n)
+	ok := err == nil
 	if err != nil {
 		s.fail(err)
-	} else {
-		s.failing = false
 	}
 	if s.rotating && s.size >= s.maxBytes && s.f != nil {
 		if !s.rotateAt.IsZero() && time.Now().Before(s.rotateAt) {
-			return
+			return // a failed rotation waits for its retry; still failing
 		}
 		if err := s.rotateFn(); err != nil {
 			s.rotateAt = time.Now().Add(retryInterval)
 			s.fail(err)
+			ok = false
 		} else {
 			s.rotateAt = time.Time{}
 		}
+	}
+	if ok {
+		s.failing = false
 	}
 }
 
