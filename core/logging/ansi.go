@@ -4,10 +4,10 @@ package logging
 // dispatchers.stripEscapes does: from ESC '[' up to and including the
 // first of H f A B C D R s u J K h l p m. Unlike 4.2 it remembers an
 // unfinished sequence across writes, so a sequence split between two pipe
-// reads is removed too instead of leaking its tail into the log.
+// reads after its ESC '[' is removed too instead of leaking its tail into
+// the log. (A lone ESC ending a write is kept, as 4.2 keeps it.)
 type ansiStripper struct {
 	inEscape bool // after ESC '[' and before its terminator
-	sawESC   bool // the previous write ended in ESC
 }
 
 func isANSITerminator(c byte) bool {
@@ -21,15 +21,6 @@ func isANSITerminator(c byte) bool {
 // appendStripped appends p without escape sequences to dst.
 func (a *ansiStripper) appendStripped(dst, p []byte) []byte {
 	i := 0
-	if a.sawESC {
-		a.sawESC = false
-		if len(p) > 0 && p[0] == '[' {
-			a.inEscape = true
-			i = 1
-		} else {
-			dst = append(dst, 0x1b)
-		}
-	}
 	for i < len(p) {
 		if a.inEscape {
 			if isANSITerminator(p[i]) {
@@ -46,11 +37,7 @@ func (a *ansiStripper) appendStripped(dst, p []byte) []byte {
 		if j == len(p) {
 			break
 		}
-		if j+1 == len(p) {
-			a.sawESC = true // ESC at the end: decide on the next write
-			break
-		}
-		if p[j+1] == '[' {
+		if j+1 < len(p) && p[j+1] == '[' {
 			a.inEscape = true
 			i = j + 2
 		} else {
