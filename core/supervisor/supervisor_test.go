@@ -225,7 +225,7 @@ func TestBackoffThenFatal(t *testing.T) {
 		t.Errorf("FATAL after %v, want about 3s", elapsed)
 	}
 	if n := log.count("INFO spawned: 'quick'"); n != 3 {
-		t.Errorf("%d spawns, want 3", n)
+		t.Errorf("%d spawns, want 3; log:\n%s", n, strings.Join(log.snapshot(), "\n"))
 	}
 	log.waitLine(t, "WARN exited: quick (exit status 3; not expected)", 0)
 	log.waitLine(t, "INFO gave up: quick entered FATAL state, too many start retries too quickly", 0)
@@ -258,9 +258,11 @@ func TestExitcodesAndAutorestart(t *testing.T) {
 }
 
 func TestStopwaitsecsThenSigkill(t *testing.T) {
-	s, log := start(t, cfgOf(prog("stubborn", `sh -c "trap '' TERM; exec sleep 100"`,
+	ready := filepath.Join(t.TempDir(), "ready")
+	s, log := start(t, cfgOf(prog("stubborn", fmt.Sprintf(`sh -c "trap '' TERM; touch %s; exec sleep 100"`, ready),
 		func(c *config.ProcessConfig) { c.Startsecs = 0; c.Stopwaitsecs = 1 })))
 	info := waitState(t, s, "stubborn", process.Running, 5*time.Second)
+	waitFor(t, "TERM ignored", 5*time.Second, func() bool { _, err := os.Stat(ready); return err == nil })
 	begin := time.Now()
 	if err := s.StopProcess(context.Background(), "stubborn", true); err != nil {
 		t.Fatal(err)
@@ -325,7 +327,7 @@ func TestPriorityOrderOfStartAndStop(t *testing.T) {
 	dir := t.TempDir()
 	order := filepath.Join(dir, "order")
 	mk := func(name string, prio int) *config.ProcessConfig {
-		return prog(name, fmt.Sprintf(`sh -c "trap 'echo %s >> %s; exit 0' TERM; while :; do sleep 0.05; done"`, name, order),
+		return prog(name, fmt.Sprintf(`sh -c "trap 'echo %s >> %s; exit 0' TERM; touch %s.ready; while :; do sleep 0.05; done"`, name, order, order+name),
 			func(c *config.ProcessConfig) { c.Startsecs = 0; c.Priority = prio })
 	}
 	cfg := cfgOf(mk("c", 30), mk("a", 10), mk("b", 20))
@@ -337,6 +339,7 @@ func TestPriorityOrderOfStartAndStop(t *testing.T) {
 	go func() { errc <- s.Run(context.Background()) }()
 	for _, n := range []string{"a", "b", "c"} {
 		waitState(t, s, n, process.Running, 5*time.Second)
+		waitFor(t, n+" ready", 5*time.Second, func() bool { _, err := os.Stat(order + n + ".ready"); return err == nil })
 	}
 	ia, ib, ic := log.index(spawnedLine(t, s, "a")), log.index(spawnedLine(t, s, "b")), log.index(spawnedLine(t, s, "c"))
 	if !(ia < ib && ib < ic) {
