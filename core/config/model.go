@@ -144,11 +144,11 @@ type GroupConfig struct {
 
 // FCGISocket is the socket a [fcgi-program:x] pool shares.
 type FCGISocket struct {
-	URL     string // "tcp://host:port" or "unix:///path"
-	Backlog int    // 0 = use the system's SOMAXCONN
-	OwnerUID int   // -1 = unchanged (unix sockets only)
-	OwnerGID int   // -1 = unchanged
-	Mode     int   // 0o700 by default (unix sockets only)
+	URL      string // "tcp://host:port" or "unix:///path"
+	Backlog  int    // 0 = use the system's SOMAXCONN
+	OwnerUID int    // -1 = unchanged (unix sockets only)
+	OwnerGID int    // -1 = unchanged
+	Mode     int    // 0o700 by default (unix sockets only)
 }
 
 // Autorestart is the autorestart setting.

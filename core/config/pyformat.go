@@ -13,6 +13,9 @@ import (
 // mapping argument can reach: %(name)[flags][width][.precision]conv and %%.
 // Expansion values are strings or ints (process_num, numprocs).
 
+// maxPad bounds widths and precisions.
+const maxPad = 1 << 20
+
 // expandError is the ValueError text expand() raises.
 type expandError struct{ msg string }
 
@@ -108,7 +111,9 @@ func pyFormat(s string, m map[string]any) (out string, missing string, err error
 		}
 		if i > start {
 			width, err = strconv.Atoi(s[start:i])
-			if err != nil {
+			// Python would build the string; a padded value beyond a
+			// megabyte is never a working config, so it is refused.
+			if err != nil || width > maxPad {
 				return "", "", fmt.Errorf("width too big")
 			}
 		}
@@ -124,7 +129,7 @@ func pyFormat(s string, m map[string]any) (out string, missing string, err error
 			prec = 0
 			if i > start {
 				prec, err = strconv.Atoi(s[start:i])
-				if err != nil {
+				if err != nil || prec > maxPad {
 					return "", "", fmt.Errorf("precision too big")
 				}
 			}

@@ -139,8 +139,8 @@ func TestKeyValuePairs(t *testing.T) {
 		{`A=1,B=2`, map[string]string{"A": "1", "B": "2"}, ""},
 		{`A="1,2",B='x y'`, map[string]string{"A": "1,2", "B": "x y"}, ""},
 		{`KEY="v",K2=v`, map[string]string{"KEY": "v", "K2": "v"}, ""},
-		{`A=$HOME`, map[string]string{"A": "$"}, ""},           // shlex splits "$" off
-		{`A=x#y`, map[string]string{"A": "x"}, ""},             // "#" starts a comment
+		{`A=$HOME`, map[string]string{"A": "$"}, ""}, // shlex splits "$" off
+		{`A=x#y`, map[string]string{"A": "x"}, ""},   // "#" starts a comment
 		{`P=/usr/bin:/bin`, map[string]string{"P": "/usr/bin:/bin"}, ""},
 		{``, map[string]string{}, ""},
 		{`A=1,B`, nil, "Unexpected end of key/value pairs in value 'A=1,B'"},
