@@ -101,7 +101,7 @@ func TestCaptureEverySplit(t *testing.T) {
 	for i := 0; i <= len(input); i++ {
 		check([][]byte{input[:i], input[i:]})
 	}
-	for i := 0; i <= len(input); i += 3 {
+	for i := 0; i <= len(input); i += 7 {
 		for j := i; j <= len(input); j++ {
 			check([][]byte{input[:i], input[i:j], input[j:]})
 		}
