@@ -121,6 +121,18 @@ type Launcher struct {
 	// LogFile maps a configured log file value to the real path (for AUTO);
 	// nil keeps it as configured.
 	LogFile func(p *config.ProcessConfig, stream string) string
+	// Stdin, when set, may give the file the child gets as fd 0 instead of
+	// a stdin pipe (the shared socket of a [fcgi-program:x] pool; f nil =
+	// use a pipe). release is called once when the child has been reaped,
+	// or at once when the spawn fails. An error fails the spawn with its
+	// text.
+	Stdin func(p *config.ProcessConfig) (f *os.File, release func(), err error)
+}
+
+// PidSink is a sink that wants the child's pid (for event payloads): the
+// Launcher calls SetPid after the fork, before any output is copied to it.
+type PidSink interface {
+	SetPid(pid int)
 }
 
 // Launched is a child started by a Launcher.
@@ -131,6 +143,8 @@ type Launched struct {
 	outs  []*os.File
 	sinks []io.WriteCloser
 	done  sync.WaitGroup
+
+	release func() // Launcher.Stdin's release; nil when none or done
 }
 
 // ReopenLogs reopens the output sinks that can (SIGUSR2).
@@ -172,7 +186,12 @@ func (r *Launched) Finished() {
 		r.stdin.Close()
 		r.stdin = nil
 	}
+	release := r.release
+	r.release = nil
 	r.mu.Unlock()
+	if release != nil {
+		release()
+	}
 	deadline := time.Now().Add(DrainGrace)
 	for _, f := range r.outs {
 		f.SetReadDeadline(deadline)
@@ -364,15 +383,39 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 		}
 		return fmt.Errorf("unknown error making dispatchers for '%s': %s", cfg.Name, errnoOf(err))
 	}
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		return nil, pipeErr(err)
+	var stdinFile *os.File
+	var release func()
+	if l.Stdin != nil {
+		stdinFile, release, err = l.Stdin(cfg)
+		if err != nil {
+			closeSinks()
+			return nil, err
+		}
 	}
-	parent, child = append(parent, inW), append(child, inR)
-	files := []uintptr{inR.Fd()}
+	releaseOnce := func() {
+		if release != nil {
+			release()
+			release = nil
+		}
+	}
+	var files []uintptr
+	var inW *os.File
+	if stdinFile != nil {
+		files = []uintptr{stdinFile.Fd()}
+	} else {
+		inR, w, err := os.Pipe()
+		if err != nil {
+			releaseOnce()
+			return nil, pipeErr(err)
+		}
+		inW = w
+		parent, child = append(parent, inW), append(child, inR)
+		files = []uintptr{inR.Fd()}
+	}
 	for range streams {
 		r, w, err := os.Pipe()
 		if err != nil {
+			releaseOnce()
 			return nil, pipeErr(err)
 		}
 		parent, child = append(parent, r), append(child, w)
@@ -408,6 +451,7 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 	}
 	child = nil
 	if err != nil {
+		releaseOnce()
 		for _, f := range parent {
 			f.Close()
 		}
@@ -418,7 +462,16 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 		return nil, childFailed(fmt.Sprintf("couldn't exec %s: %s", argv[0], errnoOf(err)))
 	}
 
-	r := &Launched{pid: pid, stdin: parent[0], outs: parent[1:], sinks: sinks}
+	outs := parent
+	if inW != nil {
+		outs = parent[1:]
+	}
+	r := &Launched{pid: pid, stdin: inW, outs: outs, sinks: sinks, release: release}
+	for _, s := range sinks {
+		if ps, ok := s.(PidSink); ok {
+			ps.SetPid(pid)
+		}
+	}
 	for i, f := range r.outs {
 		r.done.Add(1)
 		go r.copyOut(f, sinks[i])

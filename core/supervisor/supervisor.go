@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"super/core/config"
+	"super/core/events"
 	"super/core/logging"
 	"super/core/process"
 )
@@ -94,6 +95,8 @@ type Supervisor struct {
 	subs    map[int]func(Event)
 	nextSub int
 
+	bus *events.Bus // listener pools; safe for any goroutine
+
 	// Everything below is owned by the loop goroutine.
 	cfg        *config.Config
 	mood       process.Mood
@@ -111,6 +114,8 @@ type group struct {
 	cfg    *config.GroupConfig
 	procs  []*proc // priority order
 	byName map[string]*proc
+	pool   *events.Pool // [eventlistener:x] only
+	sock   *fcgiSocket  // [fcgi-program:x] only
 }
 
 type proc struct {
@@ -155,6 +160,7 @@ func New(cfg *config.Config, deps Deps) *Supervisor {
 	if s.log == nil {
 		s.log = discardLogger{}
 	}
+	s.bus = events.NewBus(cfg.Supervisord.Identifier, s.log)
 	return s
 }
 
@@ -189,6 +195,14 @@ func (s *Supervisor) setup() {
 	if s.launcher.Sinks == nil {
 		s.launcher.Sinks = s.openSink
 	}
+	s.launcher.Sinks = s.eventSinks(s.launcher.Sinks)
+	s.launcher.Stdin = s.fcgiStdin
+	for _, g := range s.order { // a restart: the old pools go
+		if g.pool != nil {
+			g.pool.Remove()
+		}
+	}
+	s.bus.SetIdentifier(s.cfg.Supervisord.Identifier)
 	s.groups = map[string]*group{}
 	s.order = nil
 	s.pids = map[int]*proc{}
@@ -238,12 +252,14 @@ func (s *Supervisor) openSink(c *config.ProcessConfig, stream string) (io.WriteC
 	} else {
 		opts.Activity = quietLogger
 	}
+	es := s.streamEvents(c, stream, &opts)
 	st, err := logging.NewStream(opts)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return st, nil
+	es.Stream = st
+	return es, nil
 }
 
 // quietLogger receives log-file problems when the activity log is not a
@@ -255,6 +271,15 @@ func (s *Supervisor) addGroup(gc *config.GroupConfig) bool {
 		return false
 	}
 	g := &group{cfg: gc, byName: map[string]*proc{}}
+	switch {
+	case gc.Kind == config.KindEventListener:
+		g.pool = s.newPool(gc)
+	case gc.Kind == config.KindFCGI && gc.Socket != nil:
+		g.sock = &fcgiSocket{cfg: gc.Socket, log: s.log}
+		if err := g.sock.check(); err != nil {
+			s.log.Error("%v", err)
+		}
+	}
 	for _, pc := range gc.Processes {
 		p := &proc{group: g}
 		p.stdoutLog = s.resolveLog(pc, pc.Stdout.Logfile, "stdout")
@@ -314,6 +339,12 @@ func (s *Supervisor) removeGroup(name string) bool {
 		return false
 	}
 	delete(s.groups, name)
+	if g.pool != nil {
+		g.pool.Remove()
+	}
+	if g.sock != nil {
+		g.sock.remove()
+	}
 	for i, x := range s.order {
 		if x == g {
 			s.order = append(s.order[:i:i], s.order[i+1:]...)
@@ -326,6 +357,11 @@ func (s *Supervisor) removeGroup(name string) bool {
 
 func (s *Supervisor) onChange(c process.Change) {
 	p := c.Process
+	if g := s.groups[p.Config.Group]; g != nil && g.pool != nil {
+		if l := g.pool.Listener(p.Name()); l != nil {
+			l.SetRunning(c.To == process.Running)
+		}
+	}
 	s.emit(Event{
 		Type: ProcessState, Name: p.Name(), Group: p.Config.Group,
 		From: c.From, To: c.To, Expected: c.Expected, Pid: p.Pid(), Tries: p.Backoff(),
@@ -357,6 +393,11 @@ func (s *Supervisor) track(p *proc, before int) {
 	if pid := p.Pid(); pid != 0 && pid != before {
 		s.pids[pid] = p
 		p.launched, _ = p.Child().(*process.Launched)
+		if p.group.pool != nil && p.launched != nil {
+			if l := p.group.pool.Listener(p.Name()); l != nil {
+				l.SetStdin(p.launched)
+			}
+		}
 	}
 }
 
@@ -443,6 +484,7 @@ func (s *Supervisor) emit(e Event) {
 	for _, fn := range fns {
 		fn(e)
 	}
+	s.publish(e)
 }
 
 // handleSignal is 4.2's handle_signal.
@@ -596,6 +638,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 	}
 	s.setup()
+	stopTicks := make(chan struct{})
+	defer close(stopTicks)
+	go s.tick(stopTicks)
 	close(s.running)
 	s.emit(Event{Type: SupervisorRunning, Time: time.Now()})
 
