@@ -21,7 +21,9 @@ test: build
 	SUPER_BIN=$(CURDIR)/$(BIN)/super $(GO) test -race -timeout 15m ./...
 
 bench: build
-	SUPER_BIN=$(CURDIR)/$(BIN)/super $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./...
+	$(GO) build -o $(BIN)/superbench ./bench/cmd/superbench
+	$(BIN)/superbench -bin $(BIN) -json $(BIN)/bench.json
+	@if [ -n "$$BENCH_MICRO" ]; then SUPER_BIN=$(CURDIR)/$(BIN)/super $(GO) test -run '^$$' -bench . -benchmem -timeout 10m ./...; fi
 
 # A short run of every fuzz target (FUZZTIME each).
 fuzz:

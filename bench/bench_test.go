@@ -1,0 +1,126 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestQuickRun runs a short side-by-side run and checks that it yields a
+// row for every selected case with a figure or a stated reason for each
+// implementation, writes valid JSON, and leaves no process behind.
+func TestQuickRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real daemons")
+	}
+	ours := OursImpl(superDir(t))
+	oracle := OracleImpl()
+	if oracle.Unavailable != "" {
+		t.Logf("oracle: %s (its rows will say so)", oracle.Unavailable)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Options{
+		Mode:   "quick",
+		Cases:  []string{"spawn", "rpc", "ctl", "log"},
+		Ours:   ours,
+		Oracle: oracle,
+		Budget: time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := descendants(os.Getpid()); len(left) > 0 {
+		t.Errorf("processes left after Run: %v", left)
+	}
+	families := map[string]bool{}
+	for _, res := range rep.Results {
+		families[strings.SplitN(res.Case, "_", 2)[0]] = true
+		for name, m := range map[string]*Measure{"ours": res.Ours, "oracle": res.Oracle} {
+			if m == nil {
+				t.Errorf("%s %s: no figure and no reason for %s", res.Case, res.Metric, name)
+			}
+		}
+		if oracle.Unavailable == "" && !res.Oracle.ok() {
+			t.Errorf("%s %s: oracle: %s", res.Case, res.Metric, res.Oracle.Err)
+		}
+		if strings.HasPrefix(res.Case, "spawn_") && !res.Ref.ok() {
+			t.Errorf("%s: no fork/exec floor: %+v", res.Case, res.Ref)
+		}
+	}
+	for _, f := range []string{"spawn", "rpc", "ctl", "log"} {
+		if !families[f] {
+			t.Errorf("no %s rows", f)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "bench.json")
+	if err := rep.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("JSON does not parse back: %v", err)
+	}
+	if len(back.Results) != len(rep.Results) {
+		t.Errorf("JSON holds %d results, report %d", len(back.Results), len(rep.Results))
+	}
+	var sb strings.Builder
+	rep.WriteTable(&sb)
+	t.Log("\n" + sb.String())
+}
+
+func TestPercentile(t *testing.T) {
+	l := latencies{5, 1, 4, 2, 3}
+	for _, c := range []struct{ p, want float64 }{{50, 3}, {99, 5}, {0, 1}, {100, 5}} {
+		if got := l.percentile(c.p); got != c.want {
+			t.Errorf("p%v = %v, want %v", c.p, got, c.want)
+		}
+	}
+	if got := latencies(nil).percentile(50); got != 0 {
+		t.Errorf("empty p50 = %v", got)
+	}
+}
+
+func TestReadStat(t *testing.T) {
+	s, err := readStat(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ppid != os.Getppid() {
+		t.Errorf("ppid %d, want %d", s.ppid, os.Getppid())
+	}
+	if v, err := rssMiB(os.Getpid()); err != nil || v <= 0 {
+		t.Errorf("rss %v, %v", v, err)
+	}
+}
+
+// superDir returns a directory with super's applets: SUPER_BIN's (as
+// `make test` sets it) or a fresh build. (core/internal/testbin does the
+// same but is internal to core.)
+func superDir(t *testing.T) string {
+	if bin := os.Getenv("SUPER_BIN"); bin != "" {
+		return filepath.Dir(bin)
+	}
+	d := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", filepath.Join(d, "super"), ".")
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building super: %v\n%s", err, out)
+	}
+	for _, name := range []string{"supervisord", "supervisorctl"} {
+		if err := os.Symlink("super", filepath.Join(d, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
