@@ -70,6 +70,7 @@ func needOracle(t *testing.T) {
 // instance is one running supervisord (ours or the oracle) on a config in
 // its own directory.
 type instance struct {
+	name   string // "4.2" or "super"
 	dir    string
 	conf   string
 	sock   string
@@ -106,6 +107,10 @@ func start(t *testing.T, oracle bool, programs string) *instance {
 	in := &instance{dir: dir, conf: filepath.Join(dir, "supervisord.conf"), sock: filepath.Join(dir, "s.sock"),
 		out: &syncBuffer{}, waited: make(chan struct{})}
 	in.url = "unix://" + in.sock
+	in.name = "super"
+	if oracle {
+		in.name = "4.2"
+	}
 	if err := os.WriteFile(in.conf, []byte(fmt.Sprintf(confTemplate, dir, programs)), 0o644); err != nil {
 		t.Fatal(err)
 	}
