@@ -127,7 +127,8 @@ func Parse(progname string, args []string, stdout io.Writer) (*Options, error) {
 		// Unlike supervisord, supervisorctl works without a config file.
 		configFile = config.FindConfigFile(config.SearchPaths(progname))
 	}
-	if given["configfile"] || configFile != "" {
+	// 4.2 reads no file at all for -c "".
+	if configFile != "" {
 		cfg, err := config.LoadClient(configFile)
 		if err != nil {
 			return nil, &usageErr{err.Error()}

@@ -168,7 +168,8 @@ func TestMatchesOracle(t *testing.T) {
 	} {
 		cases = append(cases, append([]string{"-c", path}, args...))
 	}
-	cases = append(cases, []string{"-c", noSection, "status"}, []string{"-c", filepath.Join(t.TempDir(), "none")})
+	cases = append(cases, []string{"-c", noSection, "status"}, []string{"-c", filepath.Join(t.TempDir(), "none")},
+		[]string{"-c", "", "-s", "http://127.0.0.1:1", "version"})
 	input, _ := json.Marshal(cases)
 	cmd := exec.Command("/usr/bin/python3", "-c", oracleScript, prog)
 	cmd.Stdin = bytes.NewReader(input)
