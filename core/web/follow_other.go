@@ -1,0 +1,5 @@
+//go:build !linux
+
+package web
+
+func newWatcher(string) watcher { return newPollWatcher() }
