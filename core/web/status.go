@@ -185,9 +185,9 @@ type row struct {
 }
 
 type actionLink struct {
-	Name   string // the link text and name attribute, as in 4.2
-	Href   string
-	Blank  bool // opens in a new tab
+	Name  string // the link text and name attribute, as in 4.2
+	Href  string
+	Blank bool // opens in a new tab
 }
 
 func rowFor(info supervisor.ProcessInfo) row {

@@ -148,4 +148,3 @@ func stream(w http.ResponseWriter, r *http.Request, path string) {
 	w.WriteHeader(http.StatusOK)
 	f.run(r.Context(), w, http.NewResponseController(w).Flush)
 }
-
