@@ -13,28 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"super/core/config"
-	"super/core/daemon"
+	"super/core/internal/testbin"
 )
-
-// The black-box tests run supervisord as a separate process: the daemon
-// reaps every child (wait4(-1)), which must not happen inside the test
-// process that also runs Python clients. Until the supervisord applet hands
-// over to core/daemon, the test binary itself serves as supervisord when
-// started with daemonEnv set.
-const daemonEnv = "SUPER_RPC_TEST_DAEMON_CONFIG"
-
-func TestMain(m *testing.M) {
-	if path := os.Getenv(daemonEnv); path != "" {
-		cfg, err := config.Load(path)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "Error: %v\n", err)
-			os.Exit(2)
-		}
-		os.Exit(daemon.Run(cfg, daemon.Options{Stdout: os.Stdout, Stderr: os.Stderr}))
-	}
-	os.Exit(m.Run())
-}
 
 const (
 	oracleDaemon = "/usr/bin/supervisord"
@@ -117,8 +97,7 @@ func start(t *testing.T, oracle bool, programs string) *instance {
 	if oracle {
 		in.cmd = exec.Command(oracleDaemon, "-n", "-c", in.conf)
 	} else {
-		in.cmd = exec.Command(os.Args[0], "-test.run=^$")
-		in.cmd.Env = append(os.Environ(), daemonEnv+"="+in.conf)
+		in.cmd = exec.Command(testbin.Path(t, "supervisord"), "-n", "-c", in.conf)
 	}
 	in.cmd.Dir = dir
 	in.cmd.Stdout, in.cmd.Stderr = in.out, in.out
