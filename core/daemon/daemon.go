@@ -107,7 +107,8 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 		}
 	}
 
-	logger, err := logging.New(cfg.Supervisord, logging.LoggerOptions{Echo: logging.EchoFor(cfg.Supervisord, opts.Stdout)})
+	logOpts := logging.LoggerOptions{Echo: logging.EchoFor(cfg.Supervisord, opts.Stdout)}
+	logger, err := logging.New(cfg.Supervisord, logOpts)
 	if err != nil {
 		return usage(opts, err.Error()), false
 	}
@@ -126,12 +127,15 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 	}
 
 	engine := supervisor.New(cfg, supervisor.Deps{
-		Logger:        logger,
-		ReopenLogs:    func() { logger.Reopen() },
+		Logger: logger,
+		// The engine logs "supervisord logreopen" itself; Logger.Reopen
+		// would log it a second time, so reopen by installing the same
+		// sinks again.
+		ReopenLogs:    func() { logger.Configure(cfg.Supervisord, logOpts) },
 		HandleSignals: true,
 	})
 	reg := xmlrpc.NewRegistry()
-	reg.Log = func(level int, msg string) { logger.Log(config.LogLevel(level), msg) }
+	reg.Log = func(level int, msg string) { logger.Log(config.LogLevel(level), "%s", msg) }
 	rpc.New(rpc.Options{
 		Engine:          engine,
 		Config:          cfg,
@@ -147,7 +151,7 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 		Unix:   cfg.UnixHTTP,
 		Inet:   cfg.InetHTTP,
 		RPC:    reg,
-		Log:    func(level config.LogLevel, msg string) { logger.Log(level, msg) },
+		Log:    func(level config.LogLevel, msg string) { logger.Log(level, "%s", msg) },
 		Stderr: opts.Stderr,
 	})
 	if err != nil {
