@@ -65,7 +65,7 @@ func writeConfig(dir string, port int, progs []program) (conf, sock string, err 
 	var b strings.Builder
 	fmt.Fprintf(&b, "[unix_http_server]\nfile=%s\n\n", sock)
 	fmt.Fprintf(&b, "[inet_http_server]\nport=127.0.0.1:%d\n\n", port)
-	fmt.Fprintf(&b, "[supervisord]\nlogfile=%s\npidfile=%s\nchildlogdir=%s\nminfds=16384\nminprocs=200\nnodaemon=true\n\n",
+	fmt.Fprintf(&b, "[supervisord]\nlogfile=%s\npidfile=%s\nchildlogdir=%s\nnodaemon=true\n\n",
 		filepath.Join(dir, "supervisord.log"), filepath.Join(dir, "supervisord.pid"), filepath.Join(dir, "logs"))
 	b.WriteString("[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n")
 	fmt.Fprintf(&b, "[supervisorctl]\nserverurl=unix://%s\n\n", sock)

@@ -183,7 +183,10 @@ func seqLatency(ctx context.Context, network, addr, method string, minCalls, max
 	}
 	var out latencies
 	start := time.Now()
-	for len(out) < maxCalls && (len(out) < minCalls || time.Since(start) < dur) {
+	// At least minCalls, but never past 4×dur once 3 calls are in: a slow
+	// server gets fewer samples instead of eating the run's budget.
+	for len(out) < maxCalls && (len(out) < minCalls || time.Since(start) < dur) &&
+		(len(out) < 3 || time.Since(start) < 4*dur) {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
