@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -46,6 +48,10 @@ func (f *fakeBackend) add(t *testing.T, group, name string, state process.State,
 	writeFile(t, p.stderr, "")
 	f.mu.Lock()
 	f.procs = append(f.procs, p)
+	// Ordered by group and name, as getAllProcessInfo is.
+	slices.SortFunc(f.procs, func(a, b *fakeProc) int {
+		return cmp.Or(cmp.Compare(a.group, b.group), cmp.Compare(a.name, b.name))
+	})
 	f.mu.Unlock()
 	return p
 }
