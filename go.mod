@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/chromedp/chromedp v0.23.0
+	github.com/creack/pty v1.1.24
 	github.com/peterh/liner v1.2.3
 	github.com/urfave/cli/v2 v2.27.7
 	golang.org/x/sys v0.48.0

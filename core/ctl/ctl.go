@@ -103,7 +103,7 @@ type controller struct {
 func newController(opts Options, stdin io.Reader, stdout, stderr io.Writer) *controller {
 	c := &controller{opts: opts, stdin: stdin, out: stdout, errOut: stderr}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.lines = newPlainReader(stdin, stdout)
+	c.lines = newPlainReader(stdin, stdout, stderr)
 	return c
 }
 

@@ -29,12 +29,13 @@ var errInterrupted = errors.New("interrupted")
 // plainReader reads lines from a pipe or file and writes the prompt to
 // stdout first, as Python's input() does when stdin is not a terminal.
 type plainReader struct {
-	r *bufio.Reader
-	w io.Writer
+	r    *bufio.Reader
+	w    io.Writer
+	errW io.Writer // where a password prompt goes, like getpass's fallback
 }
 
-func newPlainReader(r io.Reader, w io.Writer) *plainReader {
-	return &plainReader{r: bufio.NewReader(r), w: w}
+func newPlainReader(r io.Reader, w, errW io.Writer) *plainReader {
+	return &plainReader{r: bufio.NewReader(r), w: w, errW: errW}
 }
 
 func (p *plainReader) Prompt(prompt string) (string, error) {
@@ -46,9 +47,14 @@ func (p *plainReader) Prompt(prompt string) (string, error) {
 	return strings.TrimSuffix(line, "\n"), nil
 }
 
-func (p *plainReader) Password(prompt string) (string, error) { return p.Prompt(prompt) }
-func (p *plainReader) AppendHistory(string)                   {}
-func (p *plainReader) Close() error                           { return nil }
+// Password reads a line that is echoed anyway, warning about it on stderr
+// as Python's getpass does without a terminal.
+func (p *plainReader) Password(prompt string) (string, error) {
+	io.WriteString(p.errW, "Warning: Password input may be echoed.\n")
+	return (&plainReader{r: p.r, w: p.errW}).Prompt(prompt)
+}
+func (p *plainReader) AppendHistory(string) {}
+func (p *plainReader) Close() error         { return nil }
 
 // linerReader is the terminal line editor: history, tab completion, Ctrl-C
 // and Ctrl-D handling.
