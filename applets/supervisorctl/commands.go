@@ -1,20 +1,21 @@
 package supervisorctl
 
 import (
-	"fmt"
 	"io"
+
+	"super/core/ctl"
 )
 
 // run carries out what the command line asked for once it is parsed: the
-// action in opts.Command against opts.ServerURL, then the interactive shell
-// when opts.Interactive. It returns supervisorctl's exit status.
-//
-// The actions are not part of this build yet.
-var run = func(opts *Options, stdin io.Reader, stdout, stderr io.Writer) int {
-	what := "the interactive shell"
-	if len(opts.Command) > 0 {
-		what = fmt.Sprintf("the %q action", opts.Command[0])
-	}
-	fmt.Fprintf(stderr, "supervisorctl: %s is not implemented yet in this build\n", what)
-	return 1
+// action in opts.Command against opts.ServerURL, or the interactive shell when
+// there is no action. It returns supervisorctl's exit status.
+func run(opts *Options, stdin io.Reader, stdout, stderr io.Writer) int {
+	return ctl.Run(ctl.Options{
+		ServerURL:   opts.ServerURL,
+		Username:    opts.Username,
+		Password:    opts.Password,
+		Prompt:      opts.Prompt,
+		HistoryFile: opts.HistoryFile,
+		Interactive: opts.Interactive,
+	}, opts.Command, stdin, stdout, stderr)
 }
