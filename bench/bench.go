@@ -331,6 +331,7 @@ func (r *runner) session(n, reps int, after func(im *Impl, n int, d *daemon, spa
 		floorRow = spawnRow
 	}
 	samples := map[string][]float64{}
+	forkedS := map[string][]float64{} // start → all n children exist
 	var floors []float64
 	var floorErr, lastErr = error(nil), map[string]error{}
 	for rep := range reps {
@@ -370,10 +371,11 @@ func (r *runner) session(n, reps int, after func(im *Impl, n int, d *daemon, spa
 			r.logf("%s: %d programs, round %d/%d", im.Name, n, rep+1, reps)
 			d, err := startDaemon(im, dir, sleepers(n))
 			if err == nil {
-				var took time.Duration
-				took, err = d.waitSpawned(r.ctx, n, r.sc.spawnTimeout)
+				var took, forked time.Duration
+				took, forked, err = d.waitSpawned(r.ctx, n, r.sc.spawnTimeout)
 				if err == nil {
 					samples[im.Name] = append(samples[im.Name], took.Seconds())
+					forkedS[im.Name] = append(forkedS[im.Name], forked.Seconds())
 					r.logf("%s: %d programs RUNNING after %v", im.Name, n, took.Round(time.Millisecond))
 				}
 			}
@@ -400,7 +402,8 @@ func (r *runner) session(n, reps int, after func(im *Impl, n int, d *daemon, spa
 			continue
 		}
 		if s := samples[im.Name]; len(s) > 0 {
-			r.set(spawnRow, im, &Measure{Value: median(s), Samples: s})
+			r.set(spawnRow, im, &Measure{Value: median(s), Samples: s,
+				Extra: map[string]float64{"children_s": median(forkedS[im.Name])}})
 		} else if err := lastErr[im.Name]; err != nil {
 			r.set(spawnRow, im, r.errMeasure(err))
 		}

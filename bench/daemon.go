@@ -231,28 +231,32 @@ func (d *daemon) waitAllState(ctx context.Context, n, state int, timeout time.Du
 // waitSpawned waits until the daemon has n children and getAllProcessInfo
 // shows all n RUNNING; the children gate keeps state polls from competing
 // with the spawning for the daemon's time.
-func (d *daemon) waitSpawned(ctx context.Context, n int, timeout time.Duration) (time.Duration, error) {
+//
+// It returns the time from start to all RUNNING and to all n children
+// forked (exec possibly still under way, state not yet reported).
+func (d *daemon) waitSpawned(ctx context.Context, n int, timeout time.Duration) (running, forked time.Duration, err error) {
 	deadline := time.Now().Add(timeout)
 	for n > 0 && childCount(d.pid) < n {
 		if !d.alive() {
-			return 0, d.exitedErr()
+			return 0, 0, d.exitedErr()
 		}
 		if ctx.Err() != nil {
-			return 0, ctx.Err()
+			return 0, 0, ctx.Err()
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("%d of %d children after %v", childCount(d.pid), n, timeout)
+			return 0, 0, fmt.Errorf("%d of %d children after %v", childCount(d.pid), n, timeout)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+	forked = time.Since(d.started)
 	if err := d.waitRPC(ctx, time.Until(deadline)); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	at, err := d.waitAllState(ctx, n, stateRunning, time.Until(deadline))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return at.Sub(d.started), nil
+	return at.Sub(d.started), forked, nil
 }
 
 // stop asks the daemon to shut down (SIGTERM) and kills the whole tree if
