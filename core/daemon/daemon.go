@@ -22,6 +22,7 @@ import (
 	"super/core/rpc"
 	"super/core/server"
 	"super/core/supervisor"
+	"super/core/web"
 	"super/core/xmlrpc"
 )
 
@@ -148,9 +149,12 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 	}
 
 	srv, err := server.Start(server.Options{
-		Unix:   cfg.UnixHTTP,
-		Inet:   cfg.InetHTTP,
-		RPC:    reg,
+		Unix: cfg.UnixHTTP,
+		Inet: cfg.InetHTTP,
+		RPC:  reg,
+		// The web interface also serves /logtail/ and /mainlogtail, which
+		// supervisorctl's tail -f and maintail -f read.
+		Routes: []server.Route{{Prefix: "/", Handler: web.New(web.Engine{Sup: engine, Log: logger})}},
 		Log:    func(level config.LogLevel, msg string) { logger.Log(level, "%s", msg) },
 		Stderr: opts.Stderr,
 	})

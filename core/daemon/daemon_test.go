@@ -180,6 +180,21 @@ func lifecycle(t *testing.T, bin string) (log string, status int) {
 		t.Errorf("pidfile holds %q (%v), want the daemon's pid %d", b, err, d.cmd.Process.Pid)
 	}
 
+	if bin != oracleDaemon {
+		// The web interface and the log streams are mounted.
+		for _, path := range []string{"/", "/mainlogtail"} {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			resp, err := d.client.Get(ctx, path)
+			if err != nil || resp.StatusCode != 200 {
+				t.Errorf("GET %s: %v %v", path, resp, err)
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+			cancel()
+		}
+	}
+
 	d.cmd.Process.Signal(syscall.SIGUSR2)
 	d.waitLog(t, "supervisord logreopen")
 
