@@ -2,6 +2,7 @@ package logging
 
 import (
 	"net"
+	"os"
 	"sync"
 	"time"
 )
@@ -26,8 +27,16 @@ type Syslog struct {
 	buf     []byte
 }
 
-// DefaultSyslog talks to /dev/log (or the BSD/macOS socket paths).
-var DefaultSyslog = NewSyslog("")
+// SyslogSocketEnv names the environment variable that, when set, points
+// every syslog message of the daemon (logfile=syslog, stdout_syslog,
+// stderr_syslog) at that unix socket instead of the system's. It exists so
+// a test, or a container without /dev/log, can receive the messages on a
+// socket of its own; unset, nothing changes.
+const SyslogSocketEnv = "SUPER_SYSLOG_SOCKET"
+
+// DefaultSyslog talks to $SUPER_SYSLOG_SOCKET when set, else /dev/log (or
+// the BSD/macOS socket paths).
+var DefaultSyslog = NewSyslog(os.Getenv(SyslogSocketEnv))
 
 // NewSyslog returns a client for the unix socket at path ("" = the system
 // default: /dev/log, /var/run/syslog, /var/run/log).
