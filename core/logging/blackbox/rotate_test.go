@@ -47,7 +47,9 @@ func TestRotationKeepsEveryLineOnce(t *testing.T) {
 		max     int
 	}{{log, backups, maxBytes}, {dir + "/seq.err", 2 * backups, maxBytes / 2}} {
 		waitFor(t, 10*time.Second, func() bool { return len(rotated(t, s.path, s.backups)) >= want },
-			func() string { return fmt.Sprintf("%s: %d bytes, want %d", s.path, len(rotated(t, s.path, s.backups)), want) })
+			func() string {
+				return fmt.Sprintf("%s: %d bytes, want %d", s.path, len(rotated(t, s.path, s.backups)), want)
+			})
 		checkNumbered(t, rotated(t, s.path, s.backups), "", n)
 		if _, err := os.Stat(s.path + ".10"); err != nil {
 			t.Errorf("expected many rotations of %s: %v", s.path, err)

@@ -64,7 +64,10 @@ func TestAutoLogsCreatedAndCleaned(t *testing.T) {
 		}
 		want := "to-" + ch + "\n"
 		waitFor(t, 10*time.Second, func() bool { b, _ := os.ReadFile(logs[0]); return string(b) == want },
-			func() string { b, _ := os.ReadFile(logs[0]); return fmt.Sprintf("%s holds %q, want %q", logs[0], b, want) })
+			func() string {
+				b, _ := os.ReadFile(logs[0])
+				return fmt.Sprintf("%s holds %q, want %q", logs[0], b, want)
+			})
 		first[ch] = logs[0]
 		// The API reports the real path.
 		info := d.Call(t, "supervisor.getProcessInfo", "auto").(map[string]any)
@@ -118,7 +121,10 @@ func TestRedirectStderrInterleaves(t *testing.T) {
 		fmt.Fprintf(&want, "out%d\nerr%d\n", i, i)
 	}
 	waitFor(t, 10*time.Second, func() bool { b, _ := os.ReadFile(dir + "/both.log"); return len(b) >= want.Len() },
-		func() string { b, _ := os.ReadFile(dir + "/both.log"); return fmt.Sprintf("%d bytes, want %d", len(b), want.Len()) })
+		func() string {
+			b, _ := os.ReadFile(dir + "/both.log")
+			return fmt.Sprintf("%d bytes, want %d", len(b), want.Len())
+		})
 	b, _ := os.ReadFile(dir + "/both.log")
 	if string(b) != want.String() {
 		got, exp := splitLines(b), strings.Split(want.String(), "\n")
@@ -292,8 +298,14 @@ func TestFloodDoesNotBlock(t *testing.T) {
 			t.Fatalf("the flooding child did not finish within a minute: blocked on its pipe?")
 		}
 	}
-	waitFor(t, 10*time.Second, func() bool { b, _ := os.ReadFile(dir + "/flood.log"); return strings.HasSuffix(string(b), "flood\ndone\n") },
-		func() string { b, _ := os.ReadFile(dir + "/flood.log"); return fmt.Sprintf("flood.log ends %q", tail(b, 40)) })
+	waitFor(t, 10*time.Second, func() bool {
+		b, _ := os.ReadFile(dir + "/flood.log")
+		return strings.HasSuffix(string(b), "flood\ndone\n")
+	},
+		func() string {
+			b, _ := os.ReadFile(dir + "/flood.log")
+			return fmt.Sprintf("flood.log ends %q", tail(b, 40))
+		})
 	var maxLat, sum time.Duration
 	for _, l := range lat {
 		sum += l
