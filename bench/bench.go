@@ -119,6 +119,7 @@ type runner struct {
 	opts   Options
 	sc     scale
 	ctx    context.Context
+	parent context.Context // the caller's: done means interrupted
 	work   string
 	rep    *Report
 	rows   map[string]*Result
@@ -178,7 +179,12 @@ func failed(err error) *Measure {
 	return &Measure{Err: "failed: " + oneLine(err.Error())}
 }
 
+// budgetErr is the figure of a case the run did not reach: the budget
+// ran out, or the run was interrupted.
 func (r *runner) budgetErr() *Measure {
+	if r.parent.Err() != nil {
+		return &Measure{Err: "skipped: interrupted"}
+	}
 	return &Measure{Err: "skipped: time budget"}
 }
 
@@ -243,7 +249,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	defer cancel()
 	start := time.Now()
 	r := &runner{
-		opts: opts, sc: scaleFor(opts.Mode), ctx: rctx, work: work,
+		opts: opts, sc: scaleFor(opts.Mode), ctx: rctx, parent: ctx, work: work,
 		rows: map[string]*Result{},
 		rep: &Report{
 			Date: start.UTC().Format(time.RFC3339), Mode: opts.Mode, Host: hostInfo(),
@@ -336,10 +342,7 @@ func (r *runner) session(n, reps int, after func(im *Impl, n int, d *daemon, spa
 	var floorErr, lastErr = error(nil), map[string]error{}
 	for rep := range reps {
 		last := rep == reps-1
-		if floorRow != nil {
-			if r.ctx.Err() != nil {
-				break
-			}
+		if floorRow != nil && r.ctx.Err() == nil {
 			f, err := spawnFloor(n)
 			if err != nil {
 				floorErr = err
@@ -406,6 +409,8 @@ func (r *runner) session(n, reps int, after func(im *Impl, n int, d *daemon, spa
 				Extra: map[string]float64{"children_s": median(forkedS[im.Name])}})
 		} else if err := lastErr[im.Name]; err != nil {
 			r.set(spawnRow, im, r.errMeasure(err))
+		} else {
+			r.set(spawnRow, im, r.budgetErr())
 		}
 	}
 	if len(floors) > 0 {

@@ -237,6 +237,9 @@ func throughput(ctx context.Context, network, addr, method string, clients int, 
 	if firstErr != nil {
 		return 0, firstErr
 	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	return float64(total) / el, nil
 }
 
