@@ -40,12 +40,14 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Context, when set, shuts the daemon down when cancelled (as SIGTERM).
 	Context context.Context
-	// RemoteCommEvent receives supervisor.sendRemoteCommEvent calls (the
-	// event bus hooks in here); nil drops them.
+	// RemoteCommEvent receives supervisor.sendRemoteCommEvent calls; nil
+	// publishes them on the engine's event bus as REMOTE_COMMUNICATION.
 	RemoteCommEvent func(typ, data string)
 	// Started, when set, is called once the HTTP servers listen and the
 	// pidfile is written, at each (re)start.
 	Started func(addrs []string)
+
+	ready *os.File // readiness pipe of a detached daemon, until used
 }
 
 // Run runs supervisord on cfg until it shuts down and returns its exit
@@ -69,6 +71,11 @@ func Run(cfg *config.Config, opts Options) int {
 	if opts.Context == nil {
 		opts.Context = context.Background()
 	}
+	ready, isChild := detachedChild()
+	if !cfg.Supervisord.Nodaemon && !isChild {
+		return detach(opts.Stderr)
+	}
+	opts.ready = ready
 	for first := true; ; first = false {
 		status, restart := runOnce(cfg, &opts, first)
 		if !restart {
@@ -135,6 +142,12 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 		ReopenLogs:    func() { logger.Configure(cfg.Supervisord, logOpts) },
 		HandleSignals: true,
 	})
+	// sendRemoteCommEvent feeds the engine's event bus unless the caller
+	// takes the events itself.
+	remoteComm := opts.RemoteCommEvent
+	if remoteComm == nil {
+		remoteComm = func(typ, data string) { engine.SendRemoteCommEvent(typ, data) }
+	}
 	reg := xmlrpc.NewRegistry()
 	reg.Log = func(level int, msg string) { logger.Log(config.LogLevel(level), "%s", msg) }
 	rpc.New(rpc.Options{
@@ -142,7 +155,7 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 		Config:          cfg,
 		Reread:          opts.Reload,
 		Logger:          logger,
-		RemoteCommEvent: opts.RemoteCommEvent,
+		RemoteCommEvent: remoteComm,
 	}).Register(reg)
 	for _, ri := range cfg.RPCInterfaces {
 		logger.Info("RPC interface %s initialized", process.PyRepr(ri.Name))
@@ -163,6 +176,10 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 	}
 	defer srv.Close()
 
+	if opts.ready != nil {
+		becomeDaemon(opts.ready, cfg.Supervisord.Directory, cfg.Supervisord.Umask, logger)
+		opts.ready = nil
+	}
 	pidfile := writePidfile(cfg.Supervisord.Pidfile, logger)
 	if pidfile != "" {
 		defer os.Remove(pidfile)
