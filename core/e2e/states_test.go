@@ -20,8 +20,9 @@ func TestStartsecsThenRunning(t *testing.T) {
 	}
 	d.WaitState(t, "up", "RUNNING", 5*time.Second)
 	success := waitLog(t, d, `^success: up entered RUNNING state, process has stayed up for > than 1 seconds \(startsecs\)$`, 1, time.Second)[0]
-	// startsecs counts from just before the fork, the spawned line from after.
-	if dt := success.At.Sub(spawned.At); dt < 900*time.Millisecond || dt > 1500*time.Millisecond {
+	// startsecs counts from just before the fork, the spawned line comes
+	// after it (a fork on a loaded machine can take a while).
+	if dt := success.At.Sub(spawned.At); dt < 500*time.Millisecond || dt > 1500*time.Millisecond {
 		t.Errorf("RUNNING %v after the spawn, want just over startsecs=1", dt)
 	}
 	pid := pidOf(t, d, "up")
