@@ -232,7 +232,8 @@ func (r *runner) logCase() {
 			r.set(lost, im, &Measure{Value: float64(lostB)})
 			r.set(rss, im, &Measure{Value: peak})
 			if len(direct) > 0 {
-				r.set(share, im, &Measure{Value: m / direct[len(direct)-1] * 100})
+				paired := direct[len(direct)-1]
+				r.set(share, im, &Measure{Value: m / paired * 100, Extra: map[string]float64{"direct_MBps": paired}})
 			}
 			r.logf("%s: log %.0f MB/s, %d bytes lost", im.Name, m, lostB)
 		}
