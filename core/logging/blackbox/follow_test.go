@@ -62,7 +62,7 @@ func TestCtlTailFollow(t *testing.T) {
 	conf := testbin.BaseConf(dir) +
 		program("tick", `sh -c 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.005; done'`,
 			"stdout_logfile="+dir+"/tick.log", "stdout_logfile_maxbytes=400", "stdout_logfile_backups=50") +
-		program("other", "true", "autostart=false")
+		program("other", "sleep 100", "autostart=false")
 	d := testbin.StartConf(t, false, dir, conf)
 	d.WaitState(t, "tick", "RUNNING", 10*time.Second)
 
