@@ -2,7 +2,7 @@ package web
 
 import (
 	"context"
-	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-
-	"super/core/process"
 )
 
 // chromium finds the browser the test drives; "" when none is installed.
@@ -20,7 +20,9 @@ func chromium() string {
 	if p := os.Getenv("SUPER_CHROMIUM"); p != "" {
 		return p
 	}
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+	// Looked up on PATH only, so that a PATH without it runs the tests
+	// as on a machine without a browser.
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
@@ -41,23 +43,22 @@ func artifactDir(t *testing.T) string {
 	return dir
 }
 
-// TestBrowser drives headless Chromium through the UI served over HTTP,
-// with a backend whose processes really change state and whose logs are
-// files: the table, Stop, the tail page, the live log and auto-refresh.
+// TestBrowser drives headless Chromium through the web interface of the
+// real supervisord, over TCP with basic auth: the process table, Stop, the
+// table refreshing itself, and the tail page with a line the program
+// printed and one it prints while the page is open.
 func TestBrowser(t *testing.T) {
 	exe := chromium()
 	if exe == "" {
+		if os.Getenv("SUPER_REQUIRE_BROWSER") != "" {
+			t.Fatal("SUPER_REQUIRE_BROWSER is set but no Chromium is installed (Debian package chromium)")
+		}
 		t.Skip("SKIP: no Chromium installed (Debian package chromium); the browser test did not run")
 	}
 	if testing.Short() {
 		t.Skip("SKIP: browser test in -short mode")
 	}
-	f := newFake(t)
-	web := f.add(t, "web", "web", process.Running, "booting\nhello from web\n")
-	f.add(t, "batch", "batch", process.Stopped, "")
-	f.add(t, "grp", evil, process.Fatal, "")
-	srv := httptest.NewServer(New(f))
-	t.Cleanup(srv.Close)
+	ld := startLive(t)
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
@@ -84,29 +85,47 @@ func TestBrowser(t *testing.T) {
 	stateOf := func(name string) string {
 		return `(function(){var s=document.querySelector('tr[data-name=` + jsString(name) + `] td.status span');return s?s.textContent:''})()`
 	}
+	markup := "grp:" + markupName
 
-	// The table: every process, its state, the escaped name shown as text.
+	// Every request of the page, its fetches and its redirects included,
+	// carries the credentials, as a browser does once the user gave them.
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.URL+"/"),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+				return err
+			}
+			_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+				Headers: network.Headers{"Authorization": authHeader(liveUser, livePass)},
+			})
+			return err
+		}),
+		chromedp.Navigate(ld.Base+"/"),
 		chromedp.WaitVisible(chromedp.ID("statustable")),
 	); err != nil {
 		t.Fatal(err)
 	}
+
+	// The table: every process, its state, the name shown as text.
 	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
 		`Array.from(document.querySelectorAll('#statustable tbody tr')).map(function(r){return r.dataset.name})`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(names, ",") != "batch,grp:<b>x</b>,web" {
-		t.Errorf("table rows %q", names)
+	if got, want := strings.Join(names, ","), "batch,"+markup+",web"; got != want {
+		t.Errorf("table rows %q, want %q", got, want)
 	}
-	if st, err := chromedp.Run(ctx, chromedp.Evaluate[string](stateOf("web"))); err != nil || st != "running" {
-		t.Errorf("web shows %q (%v), want running", st, err)
+	for name, want := range map[string]string{"web": "running", markup: "running", "batch": "stopped"} {
+		if st, err := chromedp.Run(ctx, chromedp.Evaluate[string](stateOf(name))); err != nil || st != want {
+			t.Errorf("%s shows %q (%v), want %q", name, st, err, want)
+		}
 	}
-	evilText, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`document.querySelector('tr[data-name="grp:<b>x</b>"] td.name a').textContent`))
-	if err != nil || evilText != "grp:<b>x</b>" {
-		t.Errorf("escaped name renders as %q (%v)", evilText, err)
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`document.querySelector('tr[data-name=`+jsString(markup)+`] td.name a').textContent`))
+	if err != nil || text != markup {
+		t.Errorf("the markup name renders as %q (%v)", text, err)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#statustable b, #statustable i').length`)); err != nil || n != 0 {
+		t.Errorf("a process name was rendered as markup (%d, %v)", n, err)
 	}
 
 	// Stop: the page comes back with 4.2's message and STOPPED.
@@ -125,6 +144,9 @@ func TestBrowser(t *testing.T) {
 	if err != nil || msg != "Process web stopped" {
 		t.Errorf("message %q (%v)", msg, err)
 	}
+	if st := ld.StateOf(t, "web"); st != "STOPPED" {
+		t.Errorf("the daemon says web is %s after Stop", st)
+	}
 
 	// Screenshot for a person to look at.
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -139,9 +161,7 @@ func TestBrowser(t *testing.T) {
 
 	// Auto-refresh: a change made elsewhere shows up without navigating,
 	// and the page keeps its message.
-	if err := f.StartProcess(ctx, "web"); err != nil {
-		t.Fatal(err)
-	}
+	ld.Call(t, "supervisor.startProcess", "web", true)
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](stateOf("web")+` === 'running'`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		t.Fatalf("auto-refresh: %v", err)
 	}
@@ -149,18 +169,25 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("message after auto-refresh %q (%v)", msg, err)
 	}
 
-	// The tail page shows what the program printed, then follows new lines.
+	// The tail page, at the name's link: what the program printed, then
+	// what it prints while the page is open.
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('tr[data-name="web"] td.name a').href`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(srv.URL+"/tail.html?processname=web"),
+		chromedp.Navigate(href),
 		chromedp.WaitVisible(chromedp.ID("tailbody")),
 	); err != nil {
 		t.Fatal(err)
 	}
-	tail, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.ID("tailbody")))
-	if err != nil || !strings.Contains(tail, "hello from web") {
-		t.Errorf("tail page shows %q (%v)", tail, err)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](
+		`document.getElementById('tailbody').textContent.indexOf(`+jsString(firstLine)+`) >= 0`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		tail, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.ID("tailbody")))
+		t.Fatalf("tail page at %s shows %q, not the printed line: %v", href, tail, err)
 	}
-	appendFile(t, web.stdout, "a new line <i>live</i>\n")
+	ld.appendLine(t, "a new line <i>live</i>")
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](
 		`document.getElementById('tailbody').textContent.indexOf('a new line <i>live</i>') >= 0`,
 		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
@@ -171,6 +198,22 @@ func TestBrowser(t *testing.T) {
 	}
 	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 		os.WriteFile(filepath.Join(artifactDir(t), "web-tail.png"), png, 0o644)
+	}
+
+	// A program printing a script: shown as text, never run.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(ld.Base+"/tail.html?processname=grp%3A"+url.QueryEscape(markupName)),
+		chromedp.WaitVisible(chromedp.ID("tailbody")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](
+		`document.getElementById('tailbody').textContent.indexOf('<script>document.title=1</script>') >= 0`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("tail of %s: %v", markup, err)
+	}
+	if title, err := chromedp.Run(ctx, chromedp.Title()); err != nil || title != "Supervisor tail of process "+markup {
+		t.Errorf("title %q (%v): the printed script ran or the name was mangled", title, err)
 	}
 }
 

@@ -1,0 +1,187 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"super/core/internal/testbin"
+)
+
+// The credentials of the live daemon's [inet_http_server].
+const (
+	liveUser = "admin"
+	livePass = "s3cr:et" // a colon in the password must survive basic auth
+)
+
+// markupName is a program name full of markup: 4.2 accepts any name without
+// a space, a colon or a slash, so "<b>x</b>" itself is not a valid name.
+const markupName = "<b>x<i>y"
+
+// liveDaemon is the real supervisord serving the web interface on TCP with
+// basic auth, running:
+//
+//	web          tail -f of in.txt: prints in.txt's lines, then every line
+//	             the test appends (a program printing on demand)
+//	batch        not started (autostart=false)
+//	grp:<b>x<i>y prints a line of markup, then sleeps
+type liveDaemon struct {
+	*testbin.Daemon
+	Base string // "http://127.0.0.1:PORT"
+	In   string // the file web prints
+}
+
+// firstLine is what web prints first; it is markup, to check escaping.
+const firstLine = "hello from web <i>printed</i>"
+
+func startLive(t *testing.T) *liveDaemon {
+	t.Helper()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	if err := os.WriteFile(in, []byte(firstLine+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	conf := testbin.BaseConf(dir) + fmt.Sprintf(`[inet_http_server]
+port=127.0.0.1:%d
+username=%s
+password=%s
+
+[program:web]
+command=tail -n +1 -f %s
+startsecs=0
+
+[program:batch]
+command=sleep 1000
+autostart=false
+
+[program:%s]
+command=sh -c 'echo "<script>document.title=1</script>"; exec sleep 1000'
+startsecs=0
+
+[group:grp]
+programs=%[5]s
+`, port, liveUser, livePass, in, markupName)
+	d := testbin.StartConf(t, false, dir, conf)
+	ld := &liveDaemon{Daemon: d, Base: fmt.Sprintf("http://127.0.0.1:%d", port), In: in}
+	// The unix socket answers first; wait for the TCP server as well.
+	if err := testbin.Poll(10*time.Second, func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}); err != nil {
+		t.Fatalf("no inet_http_server on port %d: %v\n%s", port, err, d.Out)
+	}
+	d.WaitState(t, "web", "RUNNING", 10*time.Second)
+	d.WaitState(t, "grp:"+markupName, "RUNNING", 10*time.Second)
+	return ld
+}
+
+// freePort is a TCP port on 127.0.0.1 nobody listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func authHeader(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+// noRedirect is a client that shows redirects instead of following them.
+var noRedirect = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Timeout:       30 * time.Second,
+}
+
+// do sends one request with the right credentials and returns the
+// response with its body read.
+func (ld *liveDaemon) do(t *testing.T, method, path, body string) (*http.Response, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, ld.Base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Authorization", authHeader(liveUser, livePass))
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the body: %v", method, path, err)
+	}
+	return resp, string(b)
+}
+
+// appendLine makes web print line.
+func (ld *liveDaemon) appendLine(t *testing.T, line string) {
+	t.Helper()
+	appendFile(t, ld.In, line+"\n")
+}
+
+// liveStream opens a streaming URL (/logtail/..., /mainlogtail) with the
+// right credentials and reads it line by line until the test ends.
+func (ld *liveDaemon) stream(t *testing.T, path string) (*http.Response, *streamReader) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", ld.Base+path, nil)
+	req.Header.Set("Authorization", authHeader(liveUser, livePass))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	sr := &streamReader{t: t, lines: make(chan string, 1000)}
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			sr.lines <- sc.Text()
+		}
+		close(sr.lines)
+	}()
+	return resp, sr
+}
+
+// expectContains waits for a line containing part and returns it.
+func (sr *streamReader) expectContains(part string) string {
+	sr.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case l, ok := <-sr.lines:
+			if !ok {
+				sr.t.Fatalf("stream ended before a line with %q", part)
+			}
+			if strings.Contains(l, part) {
+				return l
+			}
+		case <-deadline:
+			sr.t.Fatalf("no line with %q within 10s", part)
+		}
+	}
+}
