@@ -69,9 +69,11 @@ func (c *rawClient) try(ctx context.Context, req []byte) (n int, retry bool, err
 		}
 		c.conn, c.br, fresh = conn, bufio.NewReaderSize(conn, 64<<10), true
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		c.conn.SetDeadline(dl)
-	}
+	// A hung server costs one minute at most, and an interrupted run
+	// does not wait for the answer.
+	c.conn.SetDeadline(time.Now().Add(time.Minute))
+	conn := c.conn
+	defer context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })()
 	if _, err := c.conn.Write(req); err != nil {
 		c.close()
 		return 0, !fresh, err
