@@ -256,6 +256,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 			Ours: strings.Join(opts.Ours.Supervisord, " "), Oracle: strings.Join(opts.Oracle.Supervisord, " "),
 		},
 	}
+	r.rep.Load[0] = loadAvg()
 	r.impls = [2]*Impl{&opts.Ours, &opts.Oracle}
 	r.rep.Ours += version(opts.Ours)
 	r.rep.Oracle += version(opts.Oracle)
@@ -265,6 +266,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 			r.rep.Problems = append(r.rep.Problems, "final sweep: "+serr.Error())
 		}
 		r.rep.Seconds = time.Since(start).Seconds()
+		r.rep.Load[1] = loadAvg()
 		rep = r.rep
 	}()
 	r.runAll()

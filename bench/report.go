@@ -49,14 +49,17 @@ type Host struct {
 
 // Report is everything one run measured.
 type Report struct {
-	Date     string    `json:"date"`
-	Mode     string    `json:"mode"`
-	Host     Host      `json:"host"`
-	Ours     string    `json:"ours"`
-	Oracle   string    `json:"oracle"`
-	Seconds  float64   `json:"seconds"`
-	Results  []*Result `json:"results"`
-	Problems []string  `json:"problems,omitempty"`
+	Date    string  `json:"date"`
+	Mode    string  `json:"mode"`
+	Host    Host    `json:"host"`
+	Ours    string  `json:"ours"`
+	Oracle  string  `json:"oracle"`
+	Seconds float64 `json:"seconds"`
+	// Load is /proc/loadavg's 1-minute figure at the start and the end:
+	// other work on the machine skews every figure.
+	Load     [2]float64 `json:"loadavg_1m"`
+	Results  []*Result  `json:"results"`
+	Problems []string   `json:"problems,omitempty"`
 }
 
 func hostInfo() Host {
@@ -178,5 +181,15 @@ func (r *Report) WriteTable(w io.Writer) {
 			fmt.Fprintln(w, "  "+p)
 		}
 	}
-	fmt.Fprintf(w, "\ntotal %.0f s\n", r.Seconds)
+	fmt.Fprintf(w, "\ntotal %.0f s, load average %.2f at start, %.2f at end\n", r.Seconds, r.Load[0], r.Load[1])
+}
+
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var v float64
+	fmt.Sscan(string(b), &v)
+	return v
 }
