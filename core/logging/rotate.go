@@ -85,8 +85,22 @@ func (s *fileSink) open(truncate bool) error {
 	}
 	s.f, s.std = f, false
 	s.size = st.Size()
-	s.rotating = s.maxBytes > 0 && st.Mode().IsRegular() && !strings.HasPrefix(s.path, "/dev/")
+	s.rotating = s.maxBytes > 0 && st.Mode().IsRegular() && !descriptorAlias(s.path)
 	return nil
+}
+
+// descriptorAlias reports whether path names an open descriptor rather than
+// a file in a directory (/dev/fd/1, /proc/self/fd/1 pointing at a regular
+// file the daemon's parent redirected to): renaming it would move nothing,
+// so such a file is written, never rotated. Other paths under /dev (a log
+// in /dev/shm) rotate like any regular file, as in 4.2.
+func descriptorAlias(path string) bool {
+	for _, p := range []string{"/dev/fd/", "/proc/", "/dev/stdout", "/dev/stderr"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Write writes p whole (or reports why not) and rotates when due.

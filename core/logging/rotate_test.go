@@ -317,3 +317,20 @@ func TestStreamRemove(t *testing.T) {
 		t.Fatalf("x.log.1 = %q", b)
 	}
 }
+
+func TestDescriptorAlias(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/dev/fd/1":          true,
+		"/proc/self/fd/2":    true,
+		"/dev/stdout":        true,
+		"/dev/stderr":        true,
+		"/dev/shm/app.log":   false, // a tmpfs: rotate, or it fills memory
+		"/var/log/app.log":   false,
+		"/tmp/dev/fd/x.log":  false,
+		"relative/dev/x.log": false,
+	} {
+		if got := descriptorAlias(path); got != want {
+			t.Errorf("descriptorAlias(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
