@@ -675,6 +675,27 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			wait = time.Until(d)
 		}
 		if wait <= 0 {
+			// Work is due at once, yet the loop must keep answering: with
+			// many programs flapping something is always due, and going
+			// round again without a look at the channels would starve
+			// RPC requests and signals for seconds. Serve what already
+			// waits, without blocking.
+			for range maxServedPerPass {
+				select {
+				case <-ctxDone:
+					ctxDone = nil
+					s.mood = process.MoodShutdown
+				case <-chld:
+					s.handleSignal(syscall.SIGCHLD)
+				case sig := <-s.sigs:
+					s.handleSignal(sig.(syscall.Signal))
+				case fn := <-s.reqs:
+					fn()
+					continue
+				default:
+				}
+				break
+			}
 			continue
 		}
 		timer.Reset(wait)
@@ -698,6 +719,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// maxServedPerPass bounds the requests one busy pass of the loop serves
+// before it runs the due transitions again.
+const maxServedPerPass = 64
 
 // failWaiters ends requests still waiting when the supervisor stops.
 func (s *Supervisor) failWaiters() {
