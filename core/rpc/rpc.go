@@ -286,13 +286,26 @@ func (a *API) reloadConfig(context.Context, []xmlrpc.Value) (xmlrpc.Value, error
 	}
 	cfg, err := a.opts.Reread()
 	if err != nil {
-		return nil, xmlrpc.NewFaultf(xmlrpc.FaultCantReread, "%s", err.Error())
+		return nil, xmlrpc.NewFaultf(xmlrpc.FaultCantReread, "%s", rereadError(err))
 	}
 	a.mu.Lock()
 	a.cfg = cfg
 	a.mu.Unlock()
 	added, changed, removed := Diff(a.opts.Engine.Groups(), cfg.Groups)
 	return []any{[]any{added, changed, removed}}, nil
+}
+
+// rereadError is the CANT_REREAD text as 4.2 words it: the config
+// package's errors also name the key and line, which 4.2's fault strings
+// (and so the scripts matching them) do not carry.
+func rereadError(err error) string {
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		return err.Error()
+	}
+	bare := *ce
+	bare.Key, bare.Line = "", 0
+	return bare.Error()
 }
 
 func (a *API) addProcessGroup(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, error) {
