@@ -102,6 +102,7 @@ type Supervisor struct {
 	mood       process.Mood
 	groups     map[string]*group
 	order      []*group // priority order
+	orderGen   int      // changes whenever order does
 	pids       map[int]*proc
 	waits      []*waiter
 	launcher   *process.Launcher
@@ -205,6 +206,7 @@ func (s *Supervisor) setup() {
 	s.bus.SetIdentifier(s.cfg.Supervisord.Identifier)
 	s.groups = map[string]*group{}
 	s.order = nil
+	s.orderGen++
 	s.pids = map[int]*proc{}
 	s.stopping = false
 	s.stopGroups = nil
@@ -296,6 +298,7 @@ func (s *Supervisor) addGroup(gc *config.GroupConfig) bool {
 	s.groups[gc.Name] = g
 	s.order = append(s.order, g)
 	sort.SliceStable(s.order, func(i, j int) bool { return s.order[i].cfg.Priority < s.order[j].cfg.Priority })
+	s.orderGen++
 	s.emit(Event{Type: GroupAdded, Group: gc.Name})
 	return true
 }
@@ -348,6 +351,7 @@ func (s *Supervisor) removeGroup(name string) bool {
 	for i, x := range s.order {
 		if x == g {
 			s.order = append(s.order[:i:i], s.order[i+1:]...)
+			s.orderGen++
 			break
 		}
 	}
@@ -378,12 +382,38 @@ func (s *Supervisor) spawn(p *proc) {
 
 // transition runs every process's due decisions, in priority order, as
 // 4.2's main loop does on each pass.
+//
+// A spawn waits for the child's exec, a few milliseconds on a busy
+// machine, so a pass that starts many programs would keep requests
+// waiting for all of them: after each spawn the requests already waiting
+// are served. One that adds or removes a group ends the pass; the next
+// pass goes on in the new order.
 func (s *Supervisor) transition() {
+	gen := s.orderGen
 	for _, g := range s.order {
 		for _, p := range g.procs {
 			before := p.Pid()
 			p.Transition(s.mood)
 			s.track(p, before)
+			if p.Pid() != before {
+				s.serveWaiting()
+				if s.orderGen != gen {
+					return
+				}
+			}
+		}
+	}
+}
+
+// serveWaiting runs the requests already waiting for the loop, at most
+// maxServedPerPass, without blocking.
+func (s *Supervisor) serveWaiting() {
+	for range maxServedPerPass {
+		select {
+		case fn := <-s.reqs:
+			fn()
+		default:
+			return
 		}
 	}
 }
