@@ -58,6 +58,7 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIP: browser test in -short mode")
 	}
+	t.Parallel()
 	ld := startLive(t)
 
 	opts := []chromedp.ExecAllocatorOption{

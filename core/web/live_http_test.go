@@ -344,3 +344,88 @@ func TestLiveLogtail(t *testing.T) {
 		}
 	}
 }
+
+var (
+	ctimeRe  = regexp.MustCompile(`at%20\w+%20\w+%20[%0-9A-F]+%3A\d\d%3A\d\d%20\d+$`)
+	anyPreRe = regexp.MustCompile(`(?s)<pre[^>]*>(.*?)</pre>`)
+)
+
+// TestLiveLikeOracle sends the same requests to ours and to Supervisor 4.2,
+// each on the same config, and compares what a script or a bookmark relies
+// on: status codes, redirects with their messages, content types and the
+// text of tail pages. Requests run in order, so actions change both alike.
+func TestLiveLikeOracle(t *testing.T) {
+	testbin.NeedOracle(t)
+	// 4.2 answers an action on its next second tick: slow but idle, so
+	// it runs beside the browser test.
+	t.Parallel()
+	type answer struct{ code, location, ctype, tail string }
+	mk := "grp%3A" + url.QueryEscape(markupName)
+	reqs := []struct{ method, path, body string }{
+		{"GET", "/", ""},
+		{"GET", "/index.html", ""},
+		{"GET", "/index.html?processname=web&action=stop", ""},
+		{"GET", "/index.html?processname=web&action=stop", ""},
+		{"POST", "/index.html", "processname=web&action=start"},
+		{"GET", "/index.html?processname=web&action=start", ""},
+		{"GET", "/index.html?processname=web&action=restart", ""},
+		{"GET", "/index.html?processname=batch&action=stop", ""},
+		{"GET", "/index.html?processname=" + mk + "&action=stop", ""},
+		{"GET", "/index.html?processname=" + mk + "&action=start", ""},
+		{"GET", "/index.html?processname=grp&action=stop", ""},
+		{"GET", "/index.html?processname=grp%3A&action=stop", ""},
+		{"GET", "/index.html?processname=grp%3A*&action=stop", ""},
+		{"GET", "/index.html?processname=nosuch&action=clearlog", ""},
+		{"GET", "/index.html?processname=web&action=bogus", ""},
+		{"GET", "/index.html?action=start", ""},
+		{"GET", "/index.html?action=refresh", ""},
+		{"GET", "/tail.html?processname=web", ""},
+		{"GET", "/tail.html?processname=web&limit=abc", ""},
+		{"GET", "/tail.html?processname=" + mk, ""},
+		{"GET", "/tail.html?processname=batch", ""},
+		{"GET", "/tail.html?processname=grp", ""},
+		{"GET", "/tail.html?processname=nosuch", ""},
+		{"GET", "/tail.html", ""},
+		{"GET", "/index.html?processname=web&action=clearlog", ""},
+		{"GET", "/tail.html?processname=web", ""},
+		{"GET", "/logtail/nosuch", ""},
+		{"GET", "/logtail/web/foo", ""},
+		{"GET", "/index.html/", ""},
+		{"GET", "/nosuch.html", ""},
+		{"DELETE", "/index.html", ""},
+		{"GET", "/index.html?action=stopall", ""},
+		{"GET", "/index.html?action=restartall", ""},
+	}
+	run := func(oracle bool) []answer {
+		ld := startLiveOn(t, oracle)
+		// Both logs hold what the programs printed before the tail pages
+		// are read.
+		if err := pollFile(ld.logfile(t, "grp:"+markupName), func(s string) bool { return s != "" }); err != nil {
+			t.Fatal(err)
+		}
+		if err := pollFile(ld.logfile(t, "web"), func(s string) bool { return s != "" }); err != nil {
+			t.Fatal(err)
+		}
+		var out []answer
+		for _, r := range reqs {
+			resp, body := ld.do(t, r.method, r.path, r.body)
+			a := answer{code: resp.Status, ctype: resp.Header.Get("Content-Type")}
+			a.location = ctimeRe.ReplaceAllString(strings.TrimPrefix(resp.Header.Get("Location"), ld.Base), "at CTIME")
+			if strings.HasPrefix(r.path, "/tail.html") {
+				if m := anyPreRe.FindStringSubmatch(body); m != nil {
+					// The same text; 4.2 leaves ">" unescaped.
+					a.tail = html.UnescapeString(m[1])
+				}
+			}
+			out = append(out, a)
+		}
+		ld.Stop()
+		return out
+	}
+	ours, theirs := run(false), run(true)
+	for i, r := range reqs {
+		if ours[i] != theirs[i] {
+			t.Errorf("%s %s %s:\n super %+v\n   4.2 %+v", r.method, r.path, r.body, ours[i], theirs[i])
+		}
+	}
+}

@@ -45,6 +45,12 @@ const firstLine = "hello from web <i>printed</i>"
 
 func startLive(t *testing.T) *liveDaemon {
 	t.Helper()
+	return startLiveOn(t, false)
+}
+
+// startLiveOn is startLive on ours or (oracle) on Supervisor 4.2.
+func startLiveOn(t *testing.T, oracle bool) *liveDaemon {
+	t.Helper()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.txt")
 	if err := os.WriteFile(in, []byte(firstLine+"\n"), 0o644); err != nil {
@@ -71,7 +77,7 @@ startsecs=0
 [group:grp]
 programs=%[5]s
 `, port, liveUser, livePass, in, markupName)
-	d := testbin.StartConf(t, false, dir, conf)
+	d := testbin.StartConf(t, oracle, dir, conf)
 	ld := &liveDaemon{Daemon: d, Base: fmt.Sprintf("http://127.0.0.1:%d", port), In: in}
 	// The unix socket answers first; wait for the TCP server as well.
 	if err := testbin.Poll(10*time.Second, func() bool {
