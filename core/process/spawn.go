@@ -459,6 +459,13 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 			closeSinks()
 			return nil, fmt.Errorf("Too many processes in process table to spawn '%s'", cfg.Name)
 		}
+		// ForkExec opens a pipe of its own before forking; running out of
+		// descriptors there is 4.2's failure to make the child's pipes,
+		// not an exec error in the child.
+		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+			closeSinks()
+			return nil, fmt.Errorf("too many open files to spawn '%s'", cfg.Name)
+		}
 		return nil, childFailed(fmt.Sprintf("couldn't exec %s: %s", argv[0], errnoOf(err)))
 	}
 
