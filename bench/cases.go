@@ -186,8 +186,11 @@ func (r *runner) stopAll(d *daemon, n int) *Measure {
 // logLine is the producer's text line (no '%': supervisord expands it).
 const logLine = "0123456789 the quick brown fox jumps over the lazy dog ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz"
 
+// producer writes nbytes of text lines to stdout in 1 MiB writes, so that
+// writing straight to a file runs at the disk's (page cache's) speed and
+// is a fair upper limit for the rotated log.
 func producer(nbytes int64) string {
-	return fmt.Sprintf("yes '%s' | head -c %d", logLine, nbytes)
+	return fmt.Sprintf("yes '%s' | dd bs=1M iflag=fullblock,count_bytes count=%d status=none", logLine, nbytes)
 }
 
 // logCase pushes the same producer's output straight into a file, then
@@ -212,8 +215,16 @@ func (r *runner) logCase() {
 			continue
 		}
 		// The physical limit: the same producer straight to a file on the
-		// same disk, measured right before this daemon's run.
-		mbs, err := r.directWrite(dir)
+		// same disk, the better of two runs right before this daemon's.
+		var mbs float64
+		var err error
+		for range 2 {
+			var m float64
+			if m, err = r.directWrite(dir); err != nil {
+				break
+			}
+			mbs = max(mbs, m)
+		}
 		if err != nil {
 			tput.Ref = failed(err)
 		} else {
