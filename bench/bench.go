@@ -7,6 +7,10 @@
 // reparented to it, and every daemon stop ends with a sweep that kills and
 // reaps whatever is left below the harness. Nothing outside that tree is
 // ever signalled.
+//
+// `make bench` runs the whole set (bounded to 9 minutes) and writes the raw
+// numbers to bin/bench.json; BENCH=quick makes a short smoke run and
+// BENCH_CASES=spawn,rpc,... picks case families (see Cases).
 package bench
 
 import (
