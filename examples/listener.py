@@ -2,7 +2,8 @@
 """An event listener for supervisord ([eventlistener:x]) that records events.
 
 It speaks the listener protocol of Supervisor 4.2 by hand (no supervisor
-module needed): write READY, read one header line and len bytes of payload,
+module needed): write READY, read one header line and len characters of
+payload (len counts characters, not bytes: the payload is UTF-8 text),
 answer RESULT 2\\nOK. Each event is appended to --out as
 
     <header line>\\n<payload>\\n--\\n
@@ -23,6 +24,7 @@ Example:
     events=PROCESS_STATE,TICK_60
 """
 import argparse
+import io
 import sys
 import time
 
@@ -36,7 +38,10 @@ def main():
     ap.add_argument("--only")
     args = ap.parse_args()
 
-    stdin = sys.stdin.buffer
+    # Text without newline translation; a byte that is not UTF-8 is one
+    # character, as supervisord counts it.
+    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8",
+                             errors="surrogateescape", newline="")
     stdout = sys.stdout.buffer
     seen = 0
     while True:
@@ -45,16 +50,16 @@ def main():
         line = stdin.readline()
         if not line:
             return 0
-        headers = dict(x.split(b":", 1) for x in line.split())
-        payload = stdin.read(int(headers[b"len"]))
+        headers = dict(x.split(":", 1) for x in line.split())
+        payload = stdin.read(int(headers["len"]))
         seen += 1
         if args.crash and seen == args.crash:
             return 3
         if args.delay:
             time.sleep(args.delay)
-        name = headers[b"eventname"].decode()
+        name = headers["eventname"]
         if args.only is None or name == args.only:
-            record = line + payload + b"\n--\n"
+            record = (line + payload + "\n--\n").encode("utf-8", "surrogateescape")
             if args.out:
                 with open(args.out, "ab") as f:
                     f.write(record)
