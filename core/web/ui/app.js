@@ -1,5 +1,10 @@
 "use strict";
 (function () {
+  // fetch refuses a URL with credentials in it, and a relative URL picks
+  // them up from a page opened as http://user:pass@host/; location.href
+  // has them removed, and the browser still sends what the user gave.
+  var here = function (path) { return new URL(path, location.href).href; };
+
   // Status page: reload the process table in place every few seconds, so
   // the scroll position and the page's message stay; pause while hidden.
   var table = document.getElementById("processes");
@@ -14,7 +19,7 @@
     var refresh = function () {
       if (busy || !auto.checked || document.hidden) return;
       busy = true;
-      fetch("index.html", { cache: "no-store", credentials: "same-origin" })
+      fetch(here("index.html"), { cache: "no-store", credentials: "same-origin" })
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
         .then(function (html) {
           var doc = new DOMParser().parseFromString(html, "text/html");
@@ -52,7 +57,7 @@
       var mine = ctl;
       var text = null;
       var dec = new TextDecoder();
-      fetch(pre.dataset.stream, { cache: "no-store", credentials: "same-origin", signal: mine.signal })
+      fetch(here(pre.dataset.stream), { cache: "no-store", credentials: "same-origin", signal: mine.signal })
         .then(function (r) {
           if (!r.ok || !r.body) throw new Error(r.status);
           var reader = r.body.getReader();
