@@ -4,7 +4,7 @@ BIN     := bin
 APPLETS := supervisord supervisorctl pidproxy echo_supervisord_conf
 FUZZTIME ?= 30s
 
-.PHONY: all build run test bench fuzz clean
+.PHONY: all build run test bench fuzz stress clean
 
 all: build
 
@@ -33,6 +33,11 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+# Fault-injection, load and security tests of the real daemon, in their
+# long variants (bounded: each test runs for at most a minute or two).
+stress: build
+	SUPER_STRESS=1 SUPER_BIN=$(CURDIR)/$(BIN)/super $(GO) test -race -count=1 -v -timeout 10m ./core/stress
 
 clean:
 	rm -rf $(BIN)
