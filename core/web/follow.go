@@ -96,12 +96,23 @@ func (fl *follower) run(ctx context.Context, w io.Writer, flush func() error) {
 // step writes what was appended since the last step.
 func (fl *follower) step(w io.Writer) error {
 	if fi, err := os.Stat(fl.path); err == nil && inode(fi) != fl.ino {
-		// Replaced: follow the new file (if it can be opened; else keep
-		// the old one until the next change).
+		// Replaced (rotated or cleared): finish the old file first, so
+		// the lines written just before the rotation are not skipped,
+		// then follow the new one (if it can be opened; else keep the
+		// old one until the next change).
+		if err := fl.drain(w); err != nil {
+			return err
+		}
 		if fl.open() == nil {
 			fl.w.rewatch()
 		}
 	}
+	return fl.drain(w)
+}
+
+// drain writes what the open file holds past pos; a file that shrank
+// below pos was truncated in place and is followed from its start.
+func (fl *follower) drain(w io.Writer) error {
 	fi, err := fl.f.Stat()
 	if err != nil {
 		return nil

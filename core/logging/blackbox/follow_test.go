@@ -91,21 +91,25 @@ func TestCtlTailFollow(t *testing.T) {
 	waitFor(t, 20*time.Second, func() bool { ns := numbers(); return len(ns) > 0 && ns[len(ns)-1]-ns[0] > 450 },
 		func() string { return "tail -f output: " + strings.Join(tail.snapshot(), " ") })
 	ns := numbers()
-	gaps := 0
+	// A follower that reads each file to its end before switching loses
+	// nothing. The only loss it cannot avoid is a whole intermediate file
+	// when it falls behind by more than a rotation (a file holds ~100 lines
+	// here), which only a badly loaded machine shows; a partial skip is a
+	// bug.
+	wholeFiles := 0
 	for i := 1; i < len(ns); i++ {
 		if ns[i] <= ns[i-1] {
 			t.Fatalf("tail -f repeated or reordered: %d after %d", ns[i], ns[i-1])
 		}
-		if ns[i] != ns[i-1]+1 {
-			gaps++
-			t.Logf("tail -f skipped %d..%d (a rotation: the follower switched to the new file before reading the old one to its end)", ns[i-1]+1, ns[i]-1)
+		if skipped := ns[i] - ns[i-1] - 1; skipped > 0 {
+			if skipped < 50 {
+				t.Errorf("tail -f skipped lines %d..%d across a rotation", ns[i-1]+1, ns[i]-1)
+			}
+			wholeFiles++
 		}
 	}
-	// One line from each of several rotations is still a loss for a user
-	// watching, but it is the web follower's to fix; here the stream must
-	// keep going across rotations.
-	if gaps > 10 {
-		t.Errorf("tail -f lost lines %d times", gaps)
+	if wholeFiles > 2 {
+		t.Errorf("tail -f fell behind by whole files %d times", wholeFiles)
 	}
 
 	d.Call(t, "supervisor.startProcess", "other")
