@@ -246,6 +246,14 @@ func (l *limits) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if max <= 0 {
 			max = xmlrpc.DefaultMaxBodyBytes
 		}
+		// An announced length over the limit is refused at once, not
+		// after waiting (up to the body deadline) for bytes that would be
+		// thrown away.
+		if r.ContentLength > max {
+			w.Header().Set("Connection", "close")
+			xmlrpc.WriteHTTPError(w, http.StatusRequestEntityTooLarge)
+			return
+		}
 		timeout := l.s.opts.BodyTimeout
 		if timeout <= 0 {
 			timeout = defaultBodyTimeout
