@@ -160,13 +160,20 @@ stdout_logfile_maxbytes=0
 				results <- result{err: fmt.Errorf("status %s", resp.Status)}
 				return
 			}
-			sc := bufio.NewScanner(resp.Body)
-			sc.Scan() // the last 1024 bytes may start mid-line
+			br := bufio.NewReader(resp.Body)
+			br.ReadString('\n') // the last 1024 bytes may start mid-line
 			prev, n := -1, 0
-			for sc.Scan() {
-				v, err := strconv.Atoi(strings.TrimPrefix(sc.Text(), "line "))
-				if err != nil || !strings.HasPrefix(sc.Text(), "line ") {
-					results <- result{err: fmt.Errorf("bad line %q after line %d", sc.Text(), prev)}
+			for {
+				// The stream is cut when the window ends: the last line
+				// may come without its newline.
+				line, err := br.ReadString('\n')
+				if err != nil {
+					break
+				}
+				text := strings.TrimSuffix(line, "\n")
+				v, err := strconv.Atoi(strings.TrimPrefix(text, "line "))
+				if err != nil || !strings.HasPrefix(text, "line ") {
+					results <- result{err: fmt.Errorf("bad line %q after line %d", text, prev)}
 					return
 				}
 				if prev >= 0 && v != prev+1 {
