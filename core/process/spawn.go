@@ -346,25 +346,19 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 		sinks = append(sinks, w)
 	}
 
-	// What 4.2's child would have written to its stderr before exiting 127.
-	childFailed := func(msg string) error {
+	// What 4.2's child would have written to its stderr before exiting
+	// 127, when even the retry in a child of ours (childfail.go) could
+	// not be started: the failure is then reported from here.
+	failedHere := func(msg string) error {
 		errSink := sinks[len(sinks)-1]
 		io.WriteString(errSink, "supervisor: "+msg+"\nsupervisor: child process was not spawned\n")
 		closeSinks()
 		return errors.New(msg)
 	}
 
-	cred, msg := credential(cfg)
-	if msg != "" {
-		return nil, childFailed(fmt.Sprintf("couldn't setuid to %d: %s", cfg.UID, msg))
-	}
-	if cfg.Directory != "" {
-		if st, err := os.Stat(cfg.Directory); err != nil {
-			return nil, childFailed(fmt.Sprintf("couldn't chdir to %s: %s", cfg.Directory, errnoOf(err)))
-		} else if !st.IsDir() {
-			return nil, childFailed(fmt.Sprintf("couldn't chdir to %s: ENOTDIR", cfg.Directory))
-		}
-	}
+	// A user switch known to fail (4.2 checks before trying) is reported
+	// by the retry child without a first attempt.
+	cred, setuidErr := credential(cfg)
 
 	var parent, child []*os.File
 	closeAll := func() {
@@ -436,12 +430,24 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 			Credential: cred,
 		},
 	}
+	// ForkExec reaps its own child when that child fails before exec;
+	// it runs on the supervisor loop, as the reaper's wait4(-1) does, so
+	// the two never race for that pid.
 	spawnMu.Lock()
 	old := -1
 	if cfg.Umask >= 0 {
 		old = syscall.Umask(cfg.Umask)
 	}
-	pid, err := syscall.ForkExec(filename, argv, attr)
+	var pid int
+	if setuidErr != "" {
+		err = syscall.EPERM
+	} else {
+		pid, err = syscall.ForkExec(filename, argv, attr)
+	}
+	failedErr := err
+	if childFailed(err) {
+		pid, err = retryInChild(filename, argv, attr, cred, cfg.UID, setuidErr)
+	}
 	if old >= 0 {
 		syscall.Umask(old)
 	}
@@ -466,9 +472,12 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 			closeSinks()
 			return nil, fmt.Errorf("too many open files to spawn '%s'", cfg.Name)
 		}
-		return nil, childFailed(fmt.Sprintf("couldn't exec %s: %s", argv[0], errnoOf(err)))
+		if !childFailed(failedErr) {
+			closeSinks()
+			return nil, fmt.Errorf("unknown error during fork for '%s': %s", cfg.Name, errnoOf(err))
+		}
+		return nil, failedHere(guessChildFailure(cfg, argv, cfg.UID, setuidErr, failedErr))
 	}
-
 	outs := parent
 	if inW != nil {
 		outs = parent[1:]

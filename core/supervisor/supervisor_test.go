@@ -543,14 +543,30 @@ func TestEnvironmentAndDirectory(t *testing.T) {
 	}
 }
 
-func TestBadDirectoryIsASpawnError(t *testing.T) {
+// A directory the child cannot change to is, as in 4.2, a child that was
+// spawned, wrote why to its stderr log and exited 127, not a spawn error
+// of the parent.
+func TestBadDirectoryIsAChildThatExits127(t *testing.T) {
+	errLog := filepath.Join(t.TempDir(), "err.log")
 	s, log := start(t, cfgOf(prog("lost", "sleep 1", func(c *config.ProcessConfig) {
 		c.Directory = "/nonexistent"
 		c.Startretries = 0
+		c.Stderr.Logfile = errLog
 	})))
 	info := waitState(t, s, "lost", process.Fatal, 5*time.Second)
-	if info.SpawnErr != "couldn't chdir to /nonexistent: ENOENT" {
+	if info.SpawnErr != "Exited too quickly (process log may have details)" {
 		t.Errorf("spawnerr %q", info.SpawnErr)
 	}
-	log.waitLine(t, "INFO spawnerr: couldn't chdir to /nonexistent: ENOENT", 0)
+	log.waitLine(t, "WARN exited: lost (exit status 127; not expected)", 0)
+	if n := log.count("INFO spawned: 'lost' with pid "); n != 1 {
+		t.Errorf("%d spawned lines, want 1:\n%s", n, strings.Join(log.snapshot(), "\n"))
+	}
+	if n := log.count("INFO spawnerr:") + log.count("INFO reaped unknown pid"); n != 0 {
+		t.Errorf("unexpected spawnerr or unknown pid lines:\n%s", strings.Join(log.snapshot(), "\n"))
+	}
+	const want = "supervisor: couldn't chdir to /nonexistent: ENOENT\nsupervisor: child process was not spawned\n"
+	waitFor(t, "the child's message in its stderr log", 5*time.Second, func() bool {
+		b, _ := os.ReadFile(errLog)
+		return string(b) == want
+	})
 }
