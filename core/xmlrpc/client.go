@@ -107,13 +107,14 @@ func (c *Client) Call(ctx context.Context, method string, params ...Value) (Valu
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, &HTTPError{URL: c.serverURL + "/RPC2", StatusCode: resp.StatusCode, Status: resp.Status}
 	}
-	v, err := DecodeResponse(resp.Body)
-	if err != nil {
+	var doc bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n < 64<<20 {
+		doc.Grow(int(n) + bytes.MinRead)
+	}
+	if _, err := doc.ReadFrom(resp.Body); err != nil {
 		return nil, err
 	}
-	// Drain what is left so the connection can be reused.
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return v, nil
+	return decodeResponseBytes(doc.Bytes())
 }
 
 // Get sends an authenticated GET for path (e.g. "/logtail/foo/stdout") to

@@ -1,8 +1,8 @@
 package xmlrpc
 
 import (
+	"bytes"
 	"encoding/base64"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -27,73 +27,6 @@ var ErrNoMethodName = fmt.Errorf("%w: no method name", ErrMalformed)
 
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
-}
-
-// tokenizer walks the elements of one XML document: exactly one root
-// element, nothing but whitespace, comments and processing instructions
-// around it (expat's rules, which both Python ends use).
-type tokenizer struct {
-	d     *xml.Decoder
-	open  []xml.Name // open elements, to check end tags (RawToken does not)
-	roots int
-}
-
-func newTokenizer(r io.Reader) *tokenizer {
-	d := xml.NewDecoder(r)
-	// Both Python ends hand expat text that is already Unicode, so the
-	// declared encoding never matters there; read every document as UTF-8.
-	d.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
-	return &tokenizer{d: d}
-}
-
-// next returns the next StartElement, EndElement or CharData; io.EOF after
-// the root element has closed.
-func (t *tokenizer) next() (xml.Token, error) {
-	for {
-		// RawToken skips Token's namespace bookkeeping and copying, which
-		// cost more than the parse itself; nesting is checked here instead.
-		tok, err := t.d.RawToken()
-		if err != nil {
-			if err == io.EOF {
-				if t.roots == 0 || len(t.open) > 0 {
-					return nil, malformed("no element found")
-				}
-				return nil, io.EOF
-			}
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				return nil, malformed("%v", se)
-			}
-			return nil, err
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			if len(t.open) == 0 {
-				if t.roots++; t.roots > 1 {
-					return nil, malformed("junk after document element")
-				}
-			}
-			if len(t.open) >= maxDecodeDepth {
-				return nil, malformed("elements nested deeper than %d", maxDecodeDepth)
-			}
-			t.open = append(t.open, tok.Name)
-			return tok, nil
-		case xml.EndElement:
-			if len(t.open) == 0 || t.open[len(t.open)-1] != tok.Name {
-				return nil, malformed("mismatched end tag </%s>", tok.Name.Local)
-			}
-			t.open = t.open[:len(t.open)-1]
-			return tok, nil
-		case xml.CharData:
-			if len(t.open) == 0 {
-				if strings.TrimLeft(string(tok), " \t\r\n") != "" {
-					return nil, malformed("text outside the document element")
-				}
-				continue
-			}
-			return tok, nil
-		}
-	}
 }
 
 // ---------------------------------------------------------------------------
@@ -126,7 +59,35 @@ type node struct {
 // wrapping ErrMalformed means a request Supervisor answers with HTTP 400,
 // including a missing or empty <methodName>.
 func DecodeCall(r io.Reader) (method string, params []Value, err error) {
-	t := newTokenizer(r)
+	doc, err := readDoc(r)
+	if err != nil {
+		return "", nil, err
+	}
+	return decodeCallBytes(doc)
+}
+
+// decodeCallBytes is DecodeCall of a document in memory: the scanner's
+// reading, or encoding/xml's when the scanner gives up.
+func decodeCallBytes(doc []byte) (string, []Value, error) {
+	method, params, err := decodeCall(newScanner(doc))
+	if err != nil {
+		return decodeCall(newStdTokenizer(bytes.NewReader(doc)))
+	}
+	return method, params, nil
+}
+
+// readDoc reads a whole document; a reader that knows its length gets one
+// allocation.
+func readDoc(r io.Reader) ([]byte, error) {
+	var b bytes.Buffer
+	if l, ok := r.(interface{ Len() int }); ok {
+		b.Grow(l.Len() + bytes.MinRead)
+	}
+	_, err := b.ReadFrom(r)
+	return b.Bytes(), err
+}
+
+func decodeCall(t tokenSource) (method string, params []Value, err error) {
 	type frame struct {
 		node
 		text    strings.Builder
@@ -142,21 +103,18 @@ func DecodeCall(r io.Reader) (method string, params []Value, err error) {
 		if err != nil {
 			return "", nil, err
 		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			tag := tok.Name.Local
-			if tok.Name.Space != "" {
-				tag = tok.Name.Space + ":" + tag // a prefixed name is never one of the known tags
-			}
-			stack = append(stack, &frame{node: node{tag: tag}})
-		case xml.CharData:
+		switch tok.kind {
+		case tokStart:
+			// A prefixed name is never one of the known tags.
+			stack = append(stack, &frame{node: node{tag: internTag(tok.name)}})
+		case tokText:
 			// ElementTree's text is the character data before the first
 			// child; later runs are children's tails and ignored here.
 			if f := stack[len(stack)-1]; len(f.kids) == 0 {
-				f.text.Write(tok)
+				f.text.Write(tok.text)
 				f.hasText = true
 			}
-		case xml.EndElement:
+		case tokEnd:
 			f := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			n := &f.node
@@ -369,11 +327,30 @@ func decodeBase64(s string) ([]byte, error) {
 // *Fault error; an error wrapping ErrMalformed means the document is not a
 // response Python could read.
 func DecodeResponse(r io.Reader) (Value, error) {
-	t := newTokenizer(r)
+	doc, err := readDoc(r)
+	if err != nil {
+		return nil, err
+	}
+	return decodeResponseBytes(doc)
+}
+
+// decodeResponseBytes is DecodeResponse of a document in memory: the
+// scanner's reading, or encoding/xml's when the scanner gives up.
+func decodeResponseBytes(doc []byte) (Value, error) {
+	v, err := decodeResponse(newScanner(doc))
+	if err != nil {
+		if _, ok := err.(*Fault); !ok {
+			return decodeResponse(newStdTokenizer(bytes.NewReader(doc)))
+		}
+	}
+	return v, err
+}
+
+func decodeResponse(t tokenSource) (Value, error) {
 	var (
-		stack   []any
+		stack   = make([]any, 0, 64)
 		marks   []int
-		data    strings.Builder
+		data    []byte // text since the last start tag
 		inValue bool
 		kind    string // "params" or "fault"
 	)
@@ -385,57 +362,61 @@ func DecodeResponse(r io.Reader) (Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			tag := tok.Name.Local
-			if tag == "array" || tag == "struct" {
+		switch tok.kind {
+		case tokStart:
+			tag := tok.local()
+			if string(tag) == "array" || string(tag) == "struct" {
 				marks = append(marks, len(stack))
 			}
-			data.Reset()
-			if inValue && !responseTags[tag] {
+			data = data[:0]
+			if inValue && !responseTags[string(tag)] {
 				return nil, malformed("unknown tag %q", tag)
 			}
-			inValue = tag == "value"
-		case xml.CharData:
-			data.Write(tok)
-		case xml.EndElement:
-			tag := tok.Name.Local
-			s := data.String()
+			inValue = string(tag) == "value"
+		case tokText:
+			data = append(data, tok.text...)
+		case tokEnd:
+			tag := tok.local()
 			var v any
-			switch tag {
+			switch string(tag) {
 			case "nil":
 				v = nil
 			case "boolean":
-				switch s {
+				switch string(data) {
 				case "0":
 					v = false
 				case "1":
 					v = true
 				default:
-					return nil, malformed("bad boolean value %q", s)
+					return nil, malformed("bad boolean value %q", data)
 				}
 			case "i1", "i2", "i4", "i8", "int", "biginteger":
-				i, err := parsePyInt(s)
-				if err != nil {
-					return nil, err
+				i, ok := parseSimpleInt(data)
+				if !ok {
+					var err error
+					if i, err = parsePyInt(string(data)); err != nil {
+						return nil, err
+					}
 				}
 				v = i
 			case "double", "float", "bigdecimal":
-				f, err := parsePyFloat(s)
+				f, err := parsePyFloat(string(data))
 				if err != nil {
 					return nil, err
 				}
 				v = f
-			case "string", "name":
-				v = s
+			case "string":
+				v = string(data)
+			case "name":
+				v = internName(data)
 			case "base64":
-				b, err := decodeBase64(s)
+				b, err := decodeBase64(string(data))
 				if err != nil {
 					return nil, err
 				}
 				v = b
 			case "dateTime.iso8601":
-				tm, err := parseISO8601(s)
+				tm, err := parseISO8601(string(data))
 				if err != nil {
 					return nil, err
 				}
@@ -466,9 +447,12 @@ func DecodeResponse(r io.Reader) (Value, error) {
 				if !inValue {
 					continue // a typed child already pushed the value
 				}
-				v = s
-			case "params", "fault":
-				kind = tag
+				v = string(data)
+			case "params":
+				kind = "params"
+				continue
+			case "fault":
+				kind = "fault"
 				continue
 			default:
 				continue
@@ -518,4 +502,92 @@ func parseISO8601(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, malformed("bad dateTime.iso8601 %q", s)
+}
+
+// parseSimpleInt reads the usual spelling of an int, an optional '-' and
+// up to 18 digits, without the string parsePyInt needs; ok is false for
+// anything else (whitespace, '+', underscores, long numbers).
+func parseSimpleInt(b []byte) (int, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// internTag returns the request tags Supervisor knows as constants, so a
+// request does not allocate one string per element.
+func internTag(b []byte) string {
+	switch string(b) {
+	case "value":
+		return "value"
+	case "param":
+		return "param"
+	case "params":
+		return "params"
+	case "string":
+		return "string"
+	case "int":
+		return "int"
+	case "i4":
+		return "i4"
+	case "boolean":
+		return "boolean"
+	case "array":
+		return "array"
+	case "data":
+		return "data"
+	case "struct":
+		return "struct"
+	case "member":
+		return "member"
+	case "name":
+		return "name"
+	case "methodName":
+		return "methodName"
+	case "methodCall":
+		return "methodCall"
+	}
+	return string(b)
+}
+
+// knownNames are the struct member names Supervisor's answers carry, so
+// reading getAllProcessInfo does not allocate 14 strings per process.
+var knownNames = func() map[string]string {
+	m := make(map[string]string)
+	for _, n := range []string{
+		"name", "group", "description", "start", "stop", "now", "state", "statename",
+		"spawnerr", "exitstatus", "logfile", "stdout_logfile", "stderr_logfile", "pid",
+		"status", "faultCode", "faultString", "statecode", "methodName", "params",
+		"inuse", "autostart", "priority", "group_prio", "process_prio", "command",
+		"directory", "environment", "exitcodes", "killasgroup", "redirect_stderr",
+		"serverurl", "startretries", "startsecs", "stderr_capture_maxbytes",
+		"stderr_events_enabled", "stderr_logfile_backups", "stderr_logfile_maxbytes",
+		"stderr_syslog", "stdout_capture_maxbytes", "stdout_events_enabled",
+		"stdout_logfile_backups", "stdout_logfile_maxbytes", "stdout_syslog",
+		"stopsignal", "stopwaitsecs", "stopasgroup", "uid", "umask", "autorestart",
+	} {
+		m[n] = n
+	}
+	return m
+}()
+
+func internName(b []byte) string {
+	if s, ok := knownNames[string(b)]; ok {
+		return s
+	}
+	return string(b)
 }

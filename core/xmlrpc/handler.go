@@ -164,7 +164,7 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		WriteHTTPError(w, http.StatusBadRequest)
 		return
 	}
-	method, params, err := DecodeCall(bytes.NewReader(in.Bytes()))
+	method, params, err := decodeCallBytes(in.Bytes())
 	if err != nil {
 		what := "unmarshallable"
 		if errors.Is(err, ErrNoMethodName) {
