@@ -16,61 +16,31 @@ import (
 	"testing"
 	"time"
 
+	"super/core/internal/testbin"
 	"super/core/xmlrpc"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the reference supervisorctl")
 
-const (
-	oracleD   = "/usr/bin/supervisord"
-	oracleCtl = "/usr/bin/supervisorctl"
-	python    = "/usr/bin/python3"
-)
-
 // needOracle skips the test unless Supervisor 4.2 is installed.
 func needOracle(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(oracleD); err != nil {
-		t.Skip("reference Supervisor 4.2 not installed (" + oracleD + " missing): differential test skipped")
-	}
-	if _, err := os.Stat(oracleCtl); err != nil {
-		t.Skip("reference " + oracleCtl + " missing: differential test skipped")
-	}
-	if err := exec.Command(python, "-c", "import supervisor").Run(); err != nil {
-		t.Skip("python3 cannot import supervisor: differential test skipped")
-	}
+	testbin.NeedOracle(t)
 }
 
-// daemonKind starts a supervisord on conf (in its own directory) and
-// returns when its socket answers. The differential tests run with the
-// reference daemon; SUPER_CTL_DAEMON=super selects super's own once it can
-// serve.
-type daemonKind func(t *testing.T, conf string) *exec.Cmd
-
-func oracleDaemon(t *testing.T, conf string) *exec.Cmd {
-	return exec.Command(oracleD, "-n", "-c", conf)
-}
-
-func daemonUnderTest(t *testing.T) daemonKind {
-	if os.Getenv("SUPER_CTL_DAEMON") == "super" {
-		return func(t *testing.T, conf string) *exec.Cmd {
-			return exec.Command(superBin(t), "-n", "-c", conf)
-		}
-	}
-	return oracleDaemon
-}
-
-// superBin is the super supervisord applet; a hook so the package does not
-// depend on the test binary builder until it is wanted.
-var superBin = func(t *testing.T) string {
-	t.Skip("SUPER_CTL_DAEMON=super needs super's supervisord wired in")
-	return ""
-}
+// daemonKinds are the daemons our supervisorctl is driven against: 4.2's,
+// for wire compatibility with the Python server, and super's own. Both are
+// compared with the same transcripts of 4.2's supervisorctl against 4.2's
+// supervisord.
+var daemonKinds = []struct {
+	name   string
+	oracle bool
+}{{"4.2", true}, {"super", false}}
 
 // baseConf is the config every scenario runs on; %(here)s keeps it
 // position independent.
 const baseConf = `[unix_http_server]
-file=%(here)s/sv.sock
+file=%(here)s/s.sock
 
 [supervisord]
 logfile=%(here)s/sd.log
@@ -81,7 +51,7 @@ childlogdir=%(here)s
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
-serverurl=unix://%(here)s/sv.sock
+serverurl=unix://%(here)s/s.sock
 
 [program:cat]
 command=/bin/cat
@@ -114,61 +84,46 @@ startsecs=0
 stderr_logfile=NONE
 `
 
-// daemon is one running supervisord in its own temp dir.
-type daemon struct {
-	dir, conf, url string
+// startDaemon runs a supervisord (4.2's when oracle) on conf in a fresh
+// temp dir and returns once every autostarted process has settled (no
+// STARTING or BACKOFF), so every daemon of a comparison starts from the
+// same state.
+func startDaemon(t *testing.T, oracle bool, conf string) *daemon {
+	t.Helper()
+	d := &daemon{}
+	if strings.Contains(conf, "{PORT}") {
+		port := freePort(t)
+		conf = strings.ReplaceAll(conf, "{PORT}", port)
+		d.inet = "http://127.0.0.1:" + port
+	}
+	d.Daemon = testbin.StartConf(t, oracle, t.TempDir(), conf)
+	settle(t, d.Daemon)
+	return d
 }
 
-func startDaemon(t *testing.T, kind daemonKind, conf string) *daemon {
+// daemon is one supervisord of a scenario.
+type daemon struct {
+	*testbin.Daemon
+	// inet is the URL of its inet_http_server, when the config ("{PORT}"
+	// in it) has one.
+	inet string
+}
+
+// freePort is a TCP port on 127.0.0.1 that nothing listened on a moment
+// ago.
+func freePort(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	d := &daemon{dir: dir, conf: filepath.Join(dir, "sv.conf"), url: "unix://" + filepath.Join(dir, "sv.sock")}
-	if err := os.WriteFile(d.conf, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := kind(t, d.conf)
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	// Ready once every autostarted process has settled (no STARTING or
-	// BACKOFF), so both daemons of a comparison start from the same state.
-	client, err := xmlrpc.NewClient(d.url, "", "")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-exited:
-			t.Fatalf("supervisord exited early:\n%s", out.String())
-		default:
-		}
-		if d.settled(client) {
-			return d
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("supervisord in %s not ready after 30s:\n%s", dir, out.String())
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
-	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
 }
 
-func (d *daemon) settled(c *xmlrpc.Client) bool {
+// settled reports whether no process is in a transitional state.
+func settled(c *xmlrpc.Client) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	v, err := c.Call(ctx, "supervisor.getAllProcessInfo")
@@ -183,10 +138,22 @@ func (d *daemon) settled(c *xmlrpc.Client) bool {
 	return true
 }
 
+func settle(t *testing.T, d *testbin.Daemon) {
+	t.Helper()
+	c := d.Client(t)
+	if err := testbin.Poll(20*time.Second, func() bool { return settled(c) }); err != nil {
+		t.Fatalf("%s supervisord did not settle: %v\n%s", d.Name, err, d.Out)
+	}
+}
+
 // step is one supervisorctl invocation of a scenario.
 type step struct {
 	args  []string
 	stdin string
+	// flags go before the action: -u and -p; inet connects to the
+	// inet_http_server instead of the unix socket.
+	flags []string
+	inet  bool
 	edit  func(t *testing.T, d *daemon) // applied to the config before running
 	// settle waits for the daemon to settle before the next step.
 	settle bool
@@ -202,8 +169,13 @@ type outcome struct {
 
 func runOracleCtl(t *testing.T, d *daemon, s step) outcome {
 	t.Helper()
-	cmd := exec.Command(oracleCtl, append([]string{"-c", d.conf}, s.args...)...)
-	cmd.Dir = d.dir
+	a := []string{"-c", d.Conf}
+	if s.inet {
+		a = append(a, "-s", d.inet)
+	}
+	a = append(append(a, s.flags...), s.args...)
+	cmd := exec.Command(testbin.OracleCtl, a...)
+	cmd.Dir = d.Dir
 	cmd.Stdin = strings.NewReader(s.stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -220,8 +192,22 @@ func runOracleCtl(t *testing.T, d *daemon, s step) outcome {
 
 func runOurCtl(t *testing.T, d *daemon, s step) outcome {
 	t.Helper()
+	opts := Options{ServerURL: d.URL, Prompt: "supervisor"}
+	if s.inet {
+		opts.ServerURL = d.inet
+	}
+	for i := 0; i+1 < len(s.flags); i += 2 {
+		switch s.flags[i] {
+		case "-u":
+			opts.Username = s.flags[i+1]
+		case "-p":
+			opts.Password = s.flags[i+1]
+		default:
+			t.Fatalf("step flag %s not understood", s.flags[i])
+		}
+	}
 	var out, errb bytes.Buffer
-	rc := Run(Options{ServerURL: d.url, Prompt: "supervisor"}, s.args, strings.NewReader(s.stdin), &out, &errb)
+	rc := Run(opts, s.args, strings.NewReader(s.stdin), &out, &errb)
 	return outcome{out.String(), rc}
 }
 
@@ -265,27 +251,49 @@ func transcriptEntry(s step, o outcome, dir string) string {
 		sort.Strings(lines)
 		out = strings.Join(lines, "")
 	}
-	head := "$ supervisorctl " + strings.Join(s.args, " ")
+	head := "$ supervisorctl "
+	if s.inet {
+		head += "-s INET "
+	}
+	head += strings.Join(append(append([]string(nil), s.flags...), s.args...), " ")
 	if s.stdin != "" {
 		head += fmt.Sprintf(" <<< %q", s.stdin)
 	}
 	return fmt.Sprintf("%s\n%s[rc=%d]\n", mask(head, dir), out, o.rc)
 }
 
-// runScenario runs the steps with our supervisorctl against a daemon and
-// compares masked stdout and exit status of each step with the reference
-// supervisorctl: live against a second daemon started from the same config
-// when liveOracle(), else with its transcript recorded in testdata/.
+// runScenario runs the steps with our supervisorctl against each daemon of
+// daemonKinds and compares masked stdout and exit status of each step with
+// the reference supervisorctl against 4.2's supervisord: its transcript
+// recorded in testdata/, or, when liveOracle(), recorded now on a daemon
+// started from the same config (and written back with -update).
 func runScenario(t *testing.T, sc scenario) {
-	needOracle(t)
 	if sc.conf == "" {
 		sc.conf = baseConf
 	}
 	golden := filepath.Join("testdata", sc.name+".golden")
 	var want []string
-	var ref *daemon
 	if liveOracle() {
-		ref = startDaemon(t, oracleDaemon, sc.conf)
+		needOracle(t)
+		ref := startDaemon(t, true, sc.conf)
+		var refLog strings.Builder
+		for _, s := range sc.steps {
+			if s.edit != nil {
+				s.edit(t, ref)
+			}
+			w := transcriptEntry(s, runOracleCtl(t, ref, s), ref.Dir)
+			refLog.WriteString(w)
+			want = append(want, w)
+			if s.settle {
+				settle(t, ref.Daemon)
+			}
+		}
+		ref.Stop()
+		if *update {
+			if err := os.WriteFile(golden, []byte(refLog.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	} else {
 		b, err := os.ReadFile(golden)
 		if err != nil {
@@ -296,35 +304,23 @@ func runScenario(t *testing.T, sc scenario) {
 			t.Fatalf("%s has %d steps, the test %d: record it again with -update", golden, len(want), len(sc.steps))
 		}
 	}
-	ours := startDaemon(t, daemonUnderTest(t), sc.conf)
-	var refLog strings.Builder
-	for i, s := range sc.steps {
-		if s.edit != nil {
-			if ref != nil {
-				s.edit(t, ref)
+	for _, k := range daemonKinds {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, k.oracle, sc.conf)
+			for i, s := range sc.steps {
+				if s.edit != nil {
+					s.edit(t, d)
+				}
+				got := transcriptEntry(s, runOurCtl(t, d, s), d.Dir)
+				if got != want[i] {
+					t.Errorf("step %d:\n--- 4.2\n%s--- ours against %s supervisord\n%s", i, want[i], d.Name, got)
+				}
+				if s.settle {
+					settle(t, d.Daemon)
+				}
 			}
-			s.edit(t, ours)
-		}
-		if ref != nil {
-			w := transcriptEntry(s, runOracleCtl(t, ref, s), ref.dir)
-			refLog.WriteString(w)
-			want = append(want, w)
-		}
-		got := transcriptEntry(s, runOurCtl(t, ours, s), ours.dir)
-		if got != want[i] {
-			t.Errorf("step %d:\n--- 4.2\n%s--- ours\n%s", i, want[i], got)
-		}
-		if s.settle {
-			if ref != nil {
-				settle(t, ref)
-			}
-			settle(t, ours)
-		}
-	}
-	if *update {
-		if err := os.WriteFile(golden, []byte(refLog.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		})
 	}
 }
 
@@ -342,22 +338,6 @@ func splitTranscript(s string) []string {
 		out = append(out, part)
 	}
 	return out
-}
-
-func settle(t *testing.T, d *daemon) {
-	t.Helper()
-	client, err := xmlrpc.NewClient(d.url, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for !d.settled(client) {
-		if time.Now().After(deadline) {
-			t.Fatal("daemon did not settle")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func args(s string) []string { return strings.Fields(s) }
@@ -407,11 +387,11 @@ func TestDiffLifecycle(t *testing.T) {
 func TestDiffRereadUpdate(t *testing.T) {
 	editConf := func(f func(string) string) func(*testing.T, *daemon) {
 		return func(t *testing.T, d *daemon) {
-			b, err := os.ReadFile(d.conf)
+			b, err := os.ReadFile(d.Conf)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(d.conf, []byte(f(string(b))), 0o644); err != nil {
+			if err := os.WriteFile(d.Conf, []byte(f(string(b))), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -475,7 +455,7 @@ func TestDiffConnectionErrors(t *testing.T) {
 			g := transcriptEntry(s, outcome{out.String(), rc}, dir)
 			got.WriteString(g)
 			if liveOracle() {
-				cmd := exec.Command(oracleCtl, a...)
+				cmd := exec.Command(testbin.OracleCtl, a...)
 				cmd.Dir = dir
 				var ref bytes.Buffer
 				cmd.Stdout = &ref
@@ -513,4 +493,29 @@ func TestDiffConnectionErrors(t *testing.T) {
 			t.Errorf("--- 4.2\n%s--- ours\n%s", wantSteps[i], gotSteps[i])
 		}
 	}
+}
+
+// An inet_http_server with a username and password: without credentials,
+// with a username only and with a wrong password every command stops at
+// "Server requires authentication" (status 1, no prompt without a
+// terminal); with the right ones they work, over the same port.
+func TestDiffAuth(t *testing.T) {
+	conf := strings.Replace(baseConf, "[supervisord]", `[inet_http_server]
+port=127.0.0.1:{PORT}
+username=bob
+password=s3cret
+
+[supervisord]`, 1)
+	var steps []step
+	for _, flags := range [][]string{nil, {"-u", "bob"}, {"-u", "bob", "-p", "wrong"}, {"-u", "nobody", "-p", "s3cret"}} {
+		for _, line := range []string{"status", "version", "pid", "tail talker", "tail -f talker", "maintail -f", "fg cat", "stop cat", "avail", "reread", "update", "shutdown", "help"} {
+			steps = append(steps, step{args: args(line), flags: flags, inet: true})
+		}
+	}
+	for _, line := range []string{"status", "version", "pid cat", "tail talker", "tail -3 talker stderr", "maintail -1", "stop cat", "start cat", "avail", "reread"} {
+		steps = append(steps, step{args: args(line), flags: []string{"-u", "bob", "-p", "s3cret"}, inet: true, settle: true})
+	}
+	// The unix socket has no credentials of its own.
+	steps = append(steps, step{args: args("status cat")})
+	runScenario(t, scenario{name: "auth", conf: conf, steps: steps})
 }

@@ -62,11 +62,10 @@ func (s *screen) waitFor(t *testing.T, from int, want string) int {
 // config, tab completion of commands and process names, history kept in
 // the history file, Ctrl-D leaves with status 0.
 func TestShellOnTerminal(t *testing.T) {
-	needOracle(t)
-	d := startDaemon(t, daemonUnderTest(t), baseConf)
+	d := startDaemon(t, false, baseConf)
 	history := filepath.Join(t.TempDir(), "history")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SUPER_CTL_TEST_SERVER="+d.url, "SUPER_CTL_TEST_HISTORY="+history, "TERM=xterm")
+	cmd.Env = append(os.Environ(), "SUPER_CTL_TEST_SERVER="+d.URL, "SUPER_CTL_TEST_HISTORY="+history, "TERM=xterm")
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
 	if err != nil {
 		t.Fatal(err)
