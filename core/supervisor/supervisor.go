@@ -454,11 +454,11 @@ func (s *Supervisor) reap() {
 			continue
 		}
 		delete(s.pids, pid)
-		if p.State() == process.Starting {
-			// Make a due STARTING → RUNNING first, as 4.2's loop runs
-			// transitions before it reaps.
-			p.Transition(s.mood)
-		}
+		// No transition first: a child still STARTING whose startsecs
+		// have passed goes to RUNNING inside Finish without a "success:"
+		// line, as in 4.2. The loop runs every transition before it reaps,
+		// so only a child that exited within the pass that started it (or
+		// since the pass's transitions) gets there.
 		p.Finish(ws)
 		p.launched = nil
 	}
