@@ -248,14 +248,22 @@ func (s *Supervisor) startOne(spec string, p *proc, wait bool) (*waiter, error) 
 		return nil, faultf(Failed, spec+" is in an unknown process state")
 	}
 	s.spawn(p)
-	s.reap()
 	if p.SpawnErr() != "" {
 		return nil, faultf(SpawnError, spec)
 	}
+	// 4.2 reaps before this transition, but its child is still between
+	// fork and exec then, so in practice the transition comes first: with
+	// startsecs=0 the process is RUNNING ("success:") and the start
+	// succeeds even when the program exits at once. Our spawn returns
+	// after the exec, when a program like true may already be gone;
+	// reaping first would make that start ABNORMAL_TERMINATION (or
+	// SPAWN_ERROR for a bad exit code) where 4.2 says started.
 	before := p.Pid()
 	p.Transition(s.mood)
 	s.track(p, before)
-	if !wait || p.State() == process.Running {
+	running := p.State() == process.Running
+	s.reap()
+	if !wait || running {
 		return nil, nil
 	}
 	return &waiter{
