@@ -3,10 +3,12 @@ package ctl
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"sort"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 )
 
 // upcheck is 4.2's connection check before most commands: getVersion must
@@ -125,20 +127,22 @@ func (c *controller) showStatuses(infos []procInfo) {
 			width = n
 		}
 	}
+	// One write for the whole table, not one system call per line.
 	var b strings.Builder
+	b.Grow(len(infos) * (width + 3 + 10 + 40))
 	for i, info := range infos {
-		b.Reset()
 		b.WriteString(specs[i])
 		pad(&b, width+3-pyLen(specs[i]))
 		b.WriteString(info.StateName)
 		pad(&b, 10-pyLen(info.StateName))
 		b.WriteString(info.Description)
-		c.output(b.String())
+		b.WriteByte('\n')
 	}
+	io.WriteString(c.out, b.String())
 }
 
 // pyLen is Python's len of a str: code points.
-func pyLen(s string) int { return len([]rune(s)) }
+func pyLen(s string) int { return utf8.RuneCountInString(s) }
 
 func pad(b *strings.Builder, n int) {
 	for ; n > 0; n-- {
