@@ -72,7 +72,14 @@ func listenUnix(c *config.UnixHTTPServer, stderr io.Writer) (*net.UnixListener, 
 	os.Remove(temp)
 	defer os.Remove(temp)
 	for attempt := 0; ; attempt++ {
+		// bind creates the socket file with 0777 &^ umask; under a
+		// permissive umask anyone could connect between bind and the
+		// chmod below. Binding under 0177 keeps it owner-only until then.
+		// The umask is the process's: this runs at startup, before any
+		// child is spawned (spawns set their own umask) or log rotated.
+		old := syscall.Umask(0o177)
 		l, err := net.ListenUnix("unix", &net.UnixAddr{Name: temp, Net: "unix"})
+		syscall.Umask(old)
 		if err != nil {
 			return fail(err)
 		}
