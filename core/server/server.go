@@ -109,6 +109,21 @@ func Start(opts Options) (*Server, error) {
 			s.Close()
 			return nil, &ListenError{Section: "inet_http_server", Addr: addr, Err: err}
 		}
+		if c.Username == "" {
+			if a, ok := l.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
+				shown := addr // as configured: Go reports 0.0.0.0 as [::]
+				if c.Host == "" {
+					shown = "*:" + strconv.Itoa(c.Port)
+				}
+				// 4.2 says nothing more than for a loopback port; a port
+				// open to the network without credentials hands control of
+				// every process to anyone who can reach it.
+				s.log(config.LevelCritical, "Server 'inet_http_server' is listening on %s, which is not a loopback "+
+					"address, without a username and password: anyone who can reach this port can start, stop "+
+					"and signal every process and read its logs. Set username and password in [inet_http_server] "+
+					"or listen on 127.0.0.1", shown)
+			}
+		}
 		s.add("inet_http_server", l, c.Username, c.Password)
 	}
 	for _, l := range s.listeners {
