@@ -1,0 +1,6 @@
+package stress
+
+import "unsafe"
+
+// unsafePointer reads a kernel record (an inotify event) in place.
+func unsafePointer(b *byte) unsafe.Pointer { return unsafe.Pointer(b) }
