@@ -378,6 +378,8 @@ func TestOpenInetServerWarning(t *testing.T) {
 	for _, c := range cases {
 		dir := t.TempDir()
 		d := startWrapped(t, dir, testbin.BaseConf(dir)+"[inet_http_server]\n"+c.inet+"\n", []string{"unshare", "--net"}, "")
+		// The unix socket answers before the inet server is set up.
+		testbin.Poll(10*time.Second, func() bool { return strings.Contains(d.log(), "supervisord started with pid") })
 		log := d.log()
 		got := strings.Contains(log, "is not a loopback address, without a username and password")
 		if got != c.want {
