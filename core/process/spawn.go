@@ -140,7 +140,7 @@ type Launched struct {
 	pid   int
 	stdin *os.File
 	mu    sync.Mutex // guards stdin against Finished while a write is under way
-	outs  []*os.File
+	outs  []*outPipe
 	sinks []io.WriteCloser
 	done  sync.WaitGroup
 
@@ -192,9 +192,13 @@ func (r *Launched) Finished() {
 	if release != nil {
 		release()
 	}
-	deadline := time.Now().Add(DrainGrace)
-	for _, f := range r.outs {
-		f.SetReadDeadline(deadline)
+	if len(r.outs) > 0 {
+		outs := r.outs
+		time.AfterFunc(DrainGrace, func() {
+			for _, o := range outs {
+				o.stop()
+			}
+		})
 	}
 }
 
@@ -224,8 +228,8 @@ func (r *Launched) WriteStdin(data []byte) error {
 	return nil
 }
 
-// bufPool holds read buffers; a reader takes one only while data is ready,
-// so idle children cost no buffer memory.
+// bufPool holds read buffers; a reader takes one only while a pipe has
+// data, so idle children cost no buffer memory.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // spawnMu serialises the umask change around fork, which is process-wide.
@@ -406,14 +410,31 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 		parent, child = append(parent, inW), append(child, inR)
 		files = []uintptr{inR.Fd()}
 	}
+	// Output pipes stay raw descriptors: the parent's read ends go to the
+	// shared poller (outpoll.go), the write ends to the child (blocking).
+	var outR, outW []int
+	closeOut := func() {
+		for _, fd := range outR {
+			syscall.Close(fd)
+		}
+		for _, fd := range outW {
+			syscall.Close(fd)
+		}
+		outR, outW = nil, nil
+	}
 	for range streams {
-		r, w, err := os.Pipe()
+		var p [2]int
+		err := syscall.Pipe2(p[:], syscall.O_CLOEXEC)
+		if err == nil {
+			outR, outW = append(outR, p[0]), append(outW, p[1])
+			err = syscall.SetNonblock(p[0], true)
+		}
 		if err != nil {
+			closeOut()
 			releaseOnce()
 			return nil, pipeErr(err)
 		}
-		parent, child = append(parent, r), append(child, w)
-		files = append(files, w.Fd())
+		files = append(files, uintptr(p[1]))
 	}
 	if cfg.RedirectStderr {
 		files = append(files, files[1])
@@ -456,11 +477,16 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 		f.Close()
 	}
 	child = nil
+	for _, fd := range outW {
+		syscall.Close(fd)
+	}
+	outW = nil
 	if err != nil {
 		releaseOnce()
 		for _, f := range parent {
 			f.Close()
 		}
+		closeOut()
 		if errors.Is(err, syscall.EAGAIN) {
 			closeSinks()
 			return nil, fmt.Errorf("Too many processes in process table to spawn '%s'", cfg.Name)
@@ -478,60 +504,25 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 		}
 		return nil, failedHere(guessChildFailure(cfg, argv, cfg.UID, setuidErr, failedErr))
 	}
-	outs := parent
-	if inW != nil {
-		outs = parent[1:]
-	}
-	r := &Launched{pid: pid, stdin: inW, outs: outs, sinks: sinks, release: release}
+	r := &Launched{pid: pid, stdin: inW, sinks: sinks, release: release}
 	for _, s := range sinks {
 		if ps, ok := s.(PidSink); ok {
 			ps.SetPid(pid)
 		}
 	}
-	for i, f := range r.outs {
+	for i, fd := range outR {
 		r.done.Add(1)
-		go r.copyOut(f, sinks[i])
+		o, err := outputs.add(fd, sinks[i], &r.done)
+		if err != nil {
+			// No poller: the child runs, its output on this stream is lost.
+			syscall.Close(fd)
+			sinks[i].Close()
+			r.done.Done()
+			continue
+		}
+		r.outs = append(r.outs, o)
 	}
 	return r, nil
-}
-
-// copyOut copies one output pipe into its sink until end of file (or the
-// drain deadline after the child was reaped), then closes both.
-func (r *Launched) copyOut(f *os.File, w io.WriteCloser) {
-	defer r.done.Done()
-	defer w.Close()
-	defer f.Close()
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
-	}
-	for {
-		var n int
-		var rerr error
-		var bp *[]byte
-		err := rc.Read(func(fd uintptr) bool {
-			bp = bufPool.Get().(*[]byte)
-			n, rerr = syscall.Read(int(fd), *bp)
-			if rerr == syscall.EAGAIN {
-				bufPool.Put(bp)
-				bp = nil
-				return false // wait for readability without holding a buffer
-			}
-			return true
-		})
-		if bp != nil {
-			if n > 0 {
-				w.Write((*bp)[:n])
-			}
-			bufPool.Put(bp)
-		}
-		if err != nil || rerr != nil || n <= 0 {
-			if rerr == syscall.EINTR {
-				continue
-			}
-			return
-		}
-	}
 }
 
 func errnoOf(err error) string {
