@@ -202,7 +202,7 @@ func (e *encoder) fault(f *Fault) {
 
 func (e *encoder) int(i int64) error {
 	if i > maxInt || i < minInt {
-		return errors.New("xmlrpc: int exceeds XML-RPC limits")
+		return errIntRange
 	}
 	e.buf = append(e.buf, "<value><int>"...)
 	e.buf = strconv.AppendInt(e.buf, i, 10)
@@ -359,6 +359,8 @@ func (e *encoder) value(v Value, depth int) error {
 		e.fault(v)
 	case Fault:
 		e.fault(&v)
+	case Marshaler:
+		return v.MarshalXMLRPC(&Writer{e: e, depth: depth})
 	default:
 		return e.reflectValue(reflect.ValueOf(v), depth)
 	}

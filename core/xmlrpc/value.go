@@ -22,8 +22,8 @@ import (
 //	struct), *Fault (a {faultCode, faultString} struct, as multicall
 //	results carry them), map[string]T (members sorted by name), slices and
 //	arrays of any of these, Go structs (exported fields in declaration
-//	order, named by an `xmlrpc:"name"` tag or the field name; "-" skips)
-//	and pointers to any of these.
+//	order, named by an `xmlrpc:"name"` tag or the field name; "-" skips),
+//	Marshaler and pointers to any of these.
 //
 // nil cannot be encoded: Supervisor does not enable allow_none.
 //
