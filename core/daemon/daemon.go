@@ -176,11 +176,15 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 	}
 	defer srv.Close()
 
-	if opts.ready != nil {
-		becomeDaemon(opts.ready, cfg.Supervisord.Directory, cfg.Supervisord.Umask, logger)
+	ready := opts.ready
+	if ready != nil {
+		becomeDaemon(cfg.Supervisord.Directory, cfg.Supervisord.Umask, logger)
 		opts.ready = nil
 	}
 	pidfile := writePidfile(cfg.Supervisord.Pidfile, logger)
+	if ready != nil {
+		signalReady(ready)
+	}
 	if pidfile != "" {
 		defer os.Remove(pidfile)
 	}

@@ -87,9 +87,9 @@ func detach(stderr io.Writer) int {
 
 // becomeDaemon finishes detaching at the point 4.2 daemonizes (servers
 // open, pidfile not yet written): chdir to [supervisord] directory, apply
-// its umask, let go of the terminal's stderr, and tell the parent it may
-// exit.
-func becomeDaemon(ready *os.File, directory string, umask int, logger interface {
+// and its umask, let go of the terminal's stderr. The parent is told to
+// exit by signalReady.
+func becomeDaemon(directory string, umask int, logger interface {
 	Info(string, ...any)
 	Critical(string, ...any)
 }) {
@@ -106,6 +106,13 @@ func becomeDaemon(ready *os.File, directory string, umask int, logger interface 
 		syscall.Dup2(int(null.Fd()), 2)
 		null.Close()
 	}
+}
+
+// signalReady lets the waiting parent exit 0. It comes after the pidfile
+// is written: whoever started the daemon (a script, systemd with
+// Type=forking and PIDFile=) reads the pidfile as soon as the command
+// returns.
+func signalReady(ready *os.File) {
 	ready.Write([]byte{1})
 	ready.Close()
 }
