@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -390,12 +391,22 @@ func (s *Supervisor) spawn(p *proc) {
 // pass goes on in the new order.
 func (s *Supervisor) transition() {
 	gen := s.orderGen
+	spawned := 0
+	defer func() {
+		if spawned >= releaseAfterSpawns {
+			// A burst of spawns (startup, a restart, a group added)
+			// leaves its garbage as idle heap the runtime would keep for
+			// minutes; a quiet daemon should not hold it.
+			go debug.FreeOSMemory()
+		}
+	}()
 	for _, g := range s.order {
 		for _, p := range g.procs {
 			before := p.Pid()
 			p.Transition(s.mood)
 			s.track(p, before)
 			if p.Pid() != before {
+				spawned++
 				s.serveWaiting()
 				if s.orderGen != gen {
 					return
@@ -404,6 +415,10 @@ func (s *Supervisor) transition() {
 		}
 	}
 }
+
+// releaseAfterSpawns is how many spawns in one pass make the loop hand
+// unused heap back to the system afterwards.
+const releaseAfterSpawns = 32
 
 // serveWaiting runs the requests already waiting for the loop, at most
 // maxServedPerPass, without blocking.
