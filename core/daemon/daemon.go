@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"os/user"
 	"runtime/debug"
 	"strconv"
@@ -78,16 +79,43 @@ func Run(cfg *config.Config, opts Options) int {
 		return detach(opts.Stderr)
 	}
 	opts.ready = ready
+	// The engine handles the daemon's signals only while it runs; between
+	// two runs (a restart) their default action would apply, and a SIGHUP
+	// arriving then (a burst of them, a reload script run twice) killed
+	// the daemon and orphaned its children. Keeping them caught for the
+	// daemon's whole life closes that gap; a stop request that arrives
+	// in it is honoured instead of the restart.
+	gap := make(chan os.Signal, 16)
+	signal.Notify(gap, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
+	defer signal.Stop(gap)
+	stopRequested := func() bool {
+		stop := false
+		for {
+			select {
+			case sig := <-gap:
+				stop = stop || sig == syscall.SIGTERM || sig == syscall.SIGINT || sig == syscall.SIGQUIT
+			default:
+				return stop
+			}
+		}
+	}
 	for first := true; ; first = false {
+		stopRequested() // the engine saw these
 		status, restart := runOnce(cfg, &opts, first)
 		if !restart {
 			return status
+		}
+		if stopRequested() {
+			return 0
 		}
 		next, err := opts.Reload()
 		if err != nil {
 			return usage(&opts, err.Error())
 		}
 		cfg = next
+		if stopRequested() {
+			return 0
+		}
 	}
 }
 
