@@ -57,8 +57,15 @@ func openFileSink(path string, maxBytes int64, backups int, report func(error)) 
 	if err != nil {
 		s.failing = true
 		s.retryAt = time.Now().Add(retryInterval)
+		return s, err
 	}
-	return s, err
+	// The file exists now and is known to be writable (a spawn fails
+	// otherwise, as in 4.2), but it is only held open once output arrives:
+	// most children are quiet, and every descriptor the daemon holds is
+	// copied into, then closed in, each child it forks (and costs memory).
+	// The first Write opens it again at its path.
+	s.closeFile()
+	return s, nil
 }
 
 func (s *fileSink) open(truncate bool) error {
@@ -197,6 +204,7 @@ func (s *fileSink) Reopen() error {
 	if s.std {
 		return nil
 	}
+	wasOpen := s.f != nil
 	s.closeFile()
 	if err := s.open(false); err != nil {
 		s.retryAt = time.Now().Add(retryInterval)
@@ -204,6 +212,9 @@ func (s *fileSink) Reopen() error {
 		return err
 	}
 	s.failing = false
+	if !wasOpen {
+		s.closeFile() // still quiet: created, but not held (see openFileSink)
+	}
 	return nil
 }
 

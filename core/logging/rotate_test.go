@@ -334,3 +334,60 @@ func TestDescriptorAlias(t *testing.T) {
 		}
 	}
 }
+
+// A quiet stream's file exists from the start (4.2 opens it at spawn) but
+// is held open only once output arrives; a file moved away meanwhile is
+// not written to, the configured path is.
+func TestQuietSinkCreatesFileAndOpensOnOutput(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.log")
+	s, err := openFileSink(path, 1<<20, 2, func(err error) { t.Errorf("report: %v", err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("log file not created before output: %v", err)
+	}
+	if s.f != nil {
+		t.Fatal("quiet sink holds its file open")
+	}
+	if err := s.Reopen(); err != nil || s.f != nil {
+		t.Fatalf("Reopen of a quiet sink: err %v, held open %v", err, s.f != nil)
+	}
+	if err := os.Rename(path, path+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	s.Write([]byte("one\n"))
+	s.Write([]byte("two\n"))
+	if b, _ := os.ReadFile(path); string(b) != "one\ntwo\n" {
+		t.Fatalf("log = %q", b)
+	}
+	if s.f == nil {
+		t.Fatal("sink with output does not keep its file open")
+	}
+}
+
+// A quiet sink whose path cannot be created any more reports it at its
+// first output, and writes once the path works again.
+func TestQuietSinkReportsOpenFailureAtFirstOutput(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(sub, "x.log")
+	var reports []error
+	s, err := openFileSink(path, 0, 0, func(err error) { reports = append(reports, err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := os.RemoveAll(sub); err != nil {
+		t.Fatal(err)
+	}
+	s.Write([]byte("lost\n"))
+	if len(reports) != 1 {
+		t.Fatalf("reports = %v, want one", reports)
+	}
+}
