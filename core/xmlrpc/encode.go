@@ -131,6 +131,11 @@ func (e *encoder) str(s string) {
 // every string Python itself could deliver. CR stays raw, as in Python, so
 // parsers see LF there, as they do with Supervisor.
 func (e *encoder) text(s string) {
+	if len(s) < flushAt {
+		e.buf = appendText(e.buf, s)
+		e.maybeFlush()
+		return
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -156,6 +161,35 @@ func (e *encoder) text(s string) {
 		i += size
 	}
 	e.chunk(s[start:])
+}
+
+// appendText is text for a string short enough to go through the buffer.
+// It works on a local slice: the encoder lives on the heap, and every
+// store to e.buf costs a write barrier while the collector marks.
+func appendText(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if asciiSafe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(append(b, s[start:i]...), asciiEscape[c]...)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == 0xFFFE || r == 0xFFFF {
+			b = append(append(b, s[start:i]...), "\uFFFD"...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, s[start:]...)
 }
 
 // chunk appends a run of text; a long one (a log tail) goes to w directly
@@ -204,9 +238,9 @@ func (e *encoder) int(i int64) error {
 	if i > maxInt || i < minInt {
 		return errIntRange
 	}
-	e.buf = append(e.buf, "<value><int>"...)
-	e.buf = strconv.AppendInt(e.buf, i, 10)
-	e.buf = append(e.buf, "</int></value>\n"...)
+	b := append(e.buf, "<value><int>"...)
+	b = strconv.AppendInt(b, i, 10)
+	e.buf = append(b, "</int></value>\n"...)
 	return nil
 }
 
@@ -218,6 +252,13 @@ func (e *encoder) uint(u uint64) error {
 }
 
 func (e *encoder) string(s string) {
+	if len(s) < flushAt {
+		b := append(e.buf, "<value><string>"...)
+		b = appendText(b, s)
+		e.buf = append(b, "</string></value>\n"...)
+		e.maybeFlush()
+		return
+	}
 	e.str("<value><string>")
 	e.text(s)
 	e.str("</string></value>\n")

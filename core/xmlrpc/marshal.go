@@ -1,6 +1,9 @@
 package xmlrpc
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+)
 
 // Marshaler is a value that writes its own encoding. A handler returning
 // a large, fixed-shape result (getAllProcessInfo's hundreds of structs)
@@ -54,6 +57,15 @@ func (w *Writer) Member(name string, v Value) error { return w.e.member(name, v,
 
 // StringMember writes a struct member whose value is a string.
 func (w *Writer) StringMember(name, s string) {
+	if len(name)+len(s) < flushAt {
+		b := append(w.e.buf, "<member>\n<name>"...)
+		b = appendText(b, name)
+		b = append(b, "</name>\n<value><string>"...)
+		b = appendText(b, s)
+		w.e.buf = append(b, "</string></value>\n</member>\n"...)
+		w.e.maybeFlush()
+		return
+	}
 	w.memberName(name)
 	w.e.string(s)
 	w.e.str("</member>\n")
@@ -63,6 +75,14 @@ func (w *Writer) StringMember(name, s string) {
 func (w *Writer) IntMember(name string, i int64) error {
 	if i > maxInt || i < minInt {
 		return errIntRange
+	}
+	if len(name) < flushAt {
+		b := append(w.e.buf, "<member>\n<name>"...)
+		b = appendText(b, name)
+		b = append(b, "</name>\n<value><int>"...)
+		b = strconv.AppendInt(b, i, 10)
+		w.e.buf = append(b, "</int></value>\n</member>\n"...)
+		return nil
 	}
 	w.memberName(name)
 	w.e.int(i)
