@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"super/core/pyrepr"
 )
 
 // Error is a configuration error. Msg is Supervisor 4.2's own text for the
@@ -25,13 +26,13 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " for %s", e.Key)
 	}
 	if e.Section != "" {
-		fmt.Fprintf(&b, " in section %s", pyRepr(e.Section))
+		fmt.Fprintf(&b, " in section %s", pyrepr.Str(e.Section))
 	}
 	switch {
 	case e.File != "" && e.Line > 0:
-		fmt.Fprintf(&b, " (file: %s, line %d)", pyRepr(e.File), e.Line)
+		fmt.Fprintf(&b, " (file: %s, line %d)", pyrepr.Str(e.File), e.Line)
 	case e.File != "":
-		fmt.Fprintf(&b, " (file: %s)", pyRepr(e.File))
+		fmt.Fprintf(&b, " (file: %s)", pyrepr.Str(e.File))
 	}
 	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"super/core/pyrepr"
 )
 
 // eventTypes are the names [eventlistener:x] events= accepts (4.2's
@@ -255,7 +256,7 @@ func (l *loader) fcgiProgram(section string, common map[string]any) (*GroupConfi
 	if path, ok := strings.CutPrefix(url, "unix://"); ok {
 		if !strings.HasPrefix(path, "/") {
 			// 4.2 raises ValueError with two arguments; its text is the tuple.
-			return nil, bad(fmt.Sprintf("('Unix socket path %%s is not an absolute path', %s)", pyRepr(path)))
+			return nil, bad(fmt.Sprintf("('Unix socket path %%s is not an absolute path', %s)", pyrepr.Str(path)))
 		}
 		sock.URL = "unix://" + normalizePath(path)
 		if !ownerSet && procUID >= 0 && procUID != os.Getuid() {
@@ -270,7 +271,7 @@ func (l *loader) fcgiProgram(section string, common map[string]any) (*GroupConfi
 		}
 		m := tcpSocketRE.FindStringSubmatch(url)
 		if m == nil {
-			return nil, bad(fmt.Sprintf("('Bad socket format %%s', %s)", pyRepr(url)))
+			return nil, bad(fmt.Sprintf("('Bad socket format %%s', %s)", pyrepr.Str(url)))
 		}
 		port, err := portNumber(m[2])
 		if err != nil {

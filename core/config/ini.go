@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"super/core/pyrepr"
 	"unicode/utf8"
 
 	"gopkg.in/ini.v1"
@@ -77,12 +78,12 @@ func (e *ParseError) Error() string {
 	var b strings.Builder
 	if e.NoSection {
 		fmt.Fprintf(&b, "File contains no section headers.\nfile: %s, line: %d\n%s",
-			pyRepr(e.File), e.Lines[0], pyRepr(e.Texts[0]))
+			pyrepr.Str(e.File), e.Lines[0], pyrepr.Str(e.Texts[0]))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "Source contains parsing errors: %s", pyRepr(e.File))
+	fmt.Fprintf(&b, "Source contains parsing errors: %s", pyrepr.Str(e.File))
 	for i, n := range e.Lines {
-		fmt.Fprintf(&b, "\n\t[line %2d]: %s", n, pyRepr(e.Texts[i]))
+		fmt.Fprintf(&b, "\n\t[line %2d]: %s", n, pyrepr.Str(e.Texts[i]))
 	}
 	return b.String()
 }

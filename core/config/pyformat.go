@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"super/core/pyrepr"
 	"unicode/utf8"
 )
 
@@ -36,11 +37,11 @@ func expand(s string, exp map[string]any, name string) (string, error) {
 		sort.Strings(names)
 		return "", &expandError{fmt.Sprintf(
 			"Format string %s for %s contains names (%s) which cannot be expanded. Available names: %s",
-			pyRepr(s), pyRepr(name), pyRepr(missing), strings.Join(names, ", "))}
+			pyrepr.Str(s), pyrepr.Str(name), pyrepr.Str(missing), strings.Join(names, ", "))}
 	}
 	if err != nil {
 		return "", &expandError{fmt.Sprintf("Format string %s for %s is badly formatted: %s",
-			pyRepr(s), pyRepr(name), err)}
+			pyrepr.Str(s), pyrepr.Str(name), err)}
 	}
 	return out, nil
 }
@@ -186,7 +187,7 @@ func pyConvert(conv rune, at int, flags string, width, prec int, v any) (string,
 		case string:
 			body = x
 			if conv != 's' {
-				body = pyRepr(x)
+				body = pyrepr.Str(x)
 				if conv == 'a' {
 					body = asciiOnly(body)
 				}
@@ -276,7 +277,7 @@ func pyConvert(conv rune, at int, flags string, width, prec int, v any) (string,
 		if conv < 0x80 && conv >= 0x20 && conv != 0x7f {
 			return "", fmt.Errorf("unsupported format character '%c' (0x%x) at index %d", conv, conv, at)
 		}
-		return "", fmt.Errorf("unsupported format character %s (0x%x) at index %d", pyRepr(string(conv)), conv, at)
+		return "", fmt.Errorf("unsupported format character %s (0x%x) at index %d", pyrepr.Str(string(conv)), conv, at)
 	}
 	if pad := width - utf8.RuneCountInString(body); pad > 0 {
 		if left {

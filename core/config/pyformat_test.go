@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
+	"super/core/pyrepr"
 	"testing"
 )
 
@@ -25,7 +26,7 @@ func TestPyFormatTable(t *testing.T) {
 		got, missing, err := pyFormat(format, m)
 		switch {
 		case strings.HasPrefix(wantErr, "KEY "):
-			if pyRepr(missing) != strings.TrimPrefix(wantErr, "KEY ") {
+			if pyrepr.Str(missing) != strings.TrimPrefix(wantErr, "KEY ") {
 				t.Errorf("%q: missing %q, want KeyError %s (err %v)", format, missing, wantErr, err)
 			}
 		case wantErr == "format requires a mapping" || format == "%s":

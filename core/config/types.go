@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"super/core/pyrepr"
 	"syscall"
 )
 
@@ -18,7 +19,7 @@ import (
 // pyInt is Python's int(s) (base 10): surrounding whitespace, a sign and
 // single underscores between digits are allowed.
 func pyInt(s string) (int, error) {
-	return pyIntBase(s, 10, fmt.Sprintf("invalid literal for int() with base 10: %s", pyRepr(s)))
+	return pyIntBase(s, 10, fmt.Sprintf("invalid literal for int() with base 10: %s", pyrepr.Str(s)))
 }
 
 func pyIntBase(s string, base int, msg string) (int, error) {
@@ -46,7 +47,7 @@ func pyIntBase(s string, base int, msg string) (int, error) {
 		n.Neg(n)
 	}
 	if !n.IsInt64() || n.Int64() != int64(int(n.Int64())) {
-		return 0, fmt.Errorf("%s: value out of range", pyRepr(s))
+		return 0, fmt.Errorf("%s: value out of range", pyrepr.Str(s))
 	}
 	return int(n.Int64()), nil
 }
@@ -74,7 +75,7 @@ func parseBool(s string) (bool, error) {
 	case in(ls, falsy):
 		return false, nil
 	}
-	return false, fmt.Errorf("not a valid boolean value: %s", pyRepr(s))
+	return false, fmt.Errorf("not a valid boolean value: %s", pyrepr.Str(s))
 }
 
 // parseByteSize is datatypes.byte_size: an int with an optional KB/MB/GB
@@ -127,7 +128,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 		}
 		n, ok := signalsByName[name]
 		if !ok {
-			return 0, fmt.Errorf("value %s is not a valid signal name", pyRepr(s))
+			return 0, fmt.Errorf("value %s is not a valid signal name", pyrepr.Str(s))
 		}
 		num = n
 	}
@@ -139,7 +140,7 @@ func parseSignal(s string) (syscall.Signal, error) {
 		}
 	}
 	if !valid {
-		return 0, fmt.Errorf("value %s is not a valid signal number", pyRepr(s))
+		return 0, fmt.Errorf("value %s is not a valid signal number", pyrepr.Str(s))
 	}
 	return syscall.Signal(num), nil
 }
@@ -153,7 +154,7 @@ func parseExitcodes(s string) ([]int, error) {
 	for _, part := range strings.Split(s, ",") {
 		n, err := pyInt(part)
 		if err != nil || n < 0 || n > 255 {
-			return nil, fmt.Errorf("not a valid list of exit codes: %s", pyRepr(s))
+			return nil, fmt.Errorf("not a valid list of exit codes: %s", pyrepr.Str(s))
 		}
 		codes = append(codes, n)
 	}
@@ -183,7 +184,7 @@ func parseAutorestart(s string) (Autorestart, error) {
 	case v == "unexpected":
 		return RestartUnexpected, nil
 	}
-	return 0, fmt.Errorf("invalid 'autorestart' value %s", pyRepr(v))
+	return 0, fmt.Errorf("invalid 'autorestart' value %s", pyrepr.Str(v))
 }
 
 // parseLogLevel is datatypes.logging_level.
@@ -204,7 +205,7 @@ func parseLogLevel(s string) (LogLevel, error) {
 	case "blather":
 		return LevelBlather, nil
 	}
-	return 0, fmt.Errorf("bad logging level name %s", pyRepr(s))
+	return 0, fmt.Errorf("bad logging level name %s", pyrepr.Str(s))
 }
 
 // processOrGroupName is datatypes.process_or_group_name.
@@ -212,7 +213,7 @@ func processOrGroupName(name string) (string, error) {
 	s := pyStrip(name)
 	for _, c := range " :/" {
 		if strings.ContainsRune(s, c) {
-			return "", fmt.Errorf("Invalid name: %s because of character: %s", pyRepr(name), pyRepr(string(c)))
+			return "", fmt.Errorf("Invalid name: %s because of character: %s", pyrepr.Str(name), pyrepr.Str(string(c)))
 		}
 	}
 	return s, nil
@@ -472,7 +473,7 @@ func parseInetAddress(s string) (host string, port int, err error) {
 	if i := strings.LastIndexByte(s, ':'); i >= 0 {
 		host, rest := s[:i], s[i+1:]
 		if rest == "" {
-			return "", 0, fmt.Errorf("no port number specified in %s", pyRepr(rest))
+			return "", 0, fmt.Errorf("no port number specified in %s", pyrepr.Str(rest))
 		}
 		if port, err = portNumber(rest); err != nil {
 			return "", 0, err
@@ -484,7 +485,7 @@ func parseInetAddress(s string) (host string, port int, err error) {
 		return host, port, nil
 	}
 	if port, err = portNumber(s); err != nil {
-		return "", 0, fmt.Errorf("not a valid port number: %s ", pyRepr(s))
+		return "", 0, fmt.Errorf("not a valid port number: %s ", pyrepr.Str(s))
 	}
 	return "", port, nil
 }

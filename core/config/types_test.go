@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"super/core/pyrepr"
 	"syscall"
 	"testing"
 )
@@ -104,7 +105,7 @@ func TestExitcodes(t *testing.T) {
 		t.Errorf("got %v %v", got, err)
 	}
 	for _, in := range []string{"256", "a", "1,,2", "-1"} {
-		if _, err := parseExitcodes(in); err == nil || err.Error() != "not a valid list of exit codes: "+pyRepr(in) {
+		if _, err := parseExitcodes(in); err == nil || err.Error() != "not a valid list of exit codes: "+pyrepr.Str(in) {
 			t.Errorf("%q: %v", in, err)
 		}
 	}
@@ -208,14 +209,6 @@ func TestNamesAndPaths(t *testing.T) {
 	}
 	if _, _, err := parseUserGroup("nosuchuserxyz"); err == nil || err.Error() != "Invalid user:group definition nosuchuserxyz" {
 		t.Errorf("got %v", err)
-	}
-}
-
-func TestPyRepr(t *testing.T) {
-	for in, want := range map[string]string{"a": "'a'", "it's": `"it's"`, `'"`: `'\'"'`, "x\n": `'x\n'`, "\ufeff[s]": `'\ufeff[s]'`, "café": "'café'", "\t\\": `'\t\\'`} {
-		if got := pyRepr(in); got != want {
-			t.Errorf("pyRepr(%q) = %s, want %s", in, got, want)
-		}
 	}
 }
 
