@@ -37,24 +37,28 @@ const maxEncodeDepth = 100
 
 // EncodeResponse writes a methodResponse carrying v.
 func EncodeResponse(w io.Writer, v Value) error {
-	return encodeTo(w, func(e *encoder) error {
-		e.str(xmlHeader + "<methodResponse>\n<params>\n<param>\n")
-		if err := e.value(v, 0); err != nil {
-			return err
-		}
-		e.str("</param>\n</params>\n</methodResponse>\n")
-		return nil
-	})
+	return encodeTo(w, func(e *encoder) error { return e.response(v) })
+}
+
+func (e *encoder) response(v Value) error {
+	e.str(xmlHeader + "<methodResponse>\n<params>\n<param>\n")
+	if err := e.value(v, 0); err != nil {
+		return err
+	}
+	e.str("</param>\n</params>\n</methodResponse>\n")
+	return nil
 }
 
 // EncodeFault writes a methodResponse carrying the fault f.
 func EncodeFault(w io.Writer, f *Fault) error {
-	return encodeTo(w, func(e *encoder) error {
-		e.str(xmlHeader + "<methodResponse>\n<fault>\n")
-		e.fault(f)
-		e.str("</fault>\n</methodResponse>\n")
-		return nil
-	})
+	return encodeTo(w, func(e *encoder) error { return e.faultResponse(f) })
+}
+
+func (e *encoder) faultResponse(f *Fault) error {
+	e.str(xmlHeader + "<methodResponse>\n<fault>\n")
+	e.fault(f)
+	e.str("</fault>\n</methodResponse>\n")
+	return nil
 }
 
 // EncodeCall writes a methodCall of method with params.
@@ -104,7 +108,25 @@ func encodeTo(w io.Writer, body func(*encoder) error) error {
 	return err
 }
 
+// encodeAppend runs body with the encoder appending to dst and nowhere
+// else, and returns the grown dst: the HTTP handler needs the whole answer
+// for its Content-Length anyway, and this spares it a copy.
+func encodeAppend(dst []byte, body func(*encoder) error) ([]byte, error) {
+	e := encoderPool.Get().(*encoder)
+	own := e.buf
+	e.w, e.buf, e.err = nil, dst, nil
+	err := body(e)
+	out := e.buf
+	e.buf = own[:0]
+	encoderPool.Put(e)
+	return out, err
+}
+
+// flush hands the buffer to w; without a w (encodeAppend) it keeps growing.
 func (e *encoder) flush() {
+	if e.w == nil {
+		return
+	}
 	if e.err == nil && len(e.buf) > 0 {
 		_, e.err = e.w.Write(e.buf)
 	}
@@ -113,7 +135,7 @@ func (e *encoder) flush() {
 
 // maybeFlush writes the buffer out once it is large; called between values.
 func (e *encoder) maybeFlush() {
-	if len(e.buf) >= flushAt {
+	if len(e.buf) >= flushAt && e.w != nil {
 		e.flush()
 	}
 }
@@ -195,7 +217,7 @@ func appendText(b []byte, s string) []byte {
 // chunk appends a run of text; a long one (a log tail) goes to w directly
 // rather than through the buffer.
 func (e *encoder) chunk(s string) {
-	if len(s) < flushAt {
+	if len(s) < flushAt || e.w == nil {
 		e.buf = append(e.buf, s...)
 		e.maybeFlush()
 		return

@@ -177,18 +177,20 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 	r.log(LogTrace, "XML-RPC method called: %s()", method)
 	value, err := r.Call(req.Context(), method, params)
-	out := bufPool.Get().(*bytes.Buffer)
-	defer putBuf(out)
-	out.Reset()
+	outBuf := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(outBuf)
+	out := outBuf.AvailableBuffer()
 	var fault *Fault
 	switch {
 	case err == nil:
 		r.log(LogTrace, "XML-RPC method %s() returned successfully", method)
-		err = EncodeResponse(out, value)
+		out, err = encodeAppend(out, func(e *encoder) error { return e.response(value) })
 	case errors.As(err, &fault):
 		r.log(LogTrace, "XML-RPC method %s() returned fault: [%d] %s", method, fault.Code, fault.String)
-		err = EncodeFault(out, fault)
+		out, err = encodeAppend(out, func(e *encoder) error { return e.faultResponse(fault) })
 	}
+	// The pooled buffer keeps whatever the answer grew it to.
+	*outBuf = *bytes.NewBuffer(out[:0])
 	if err != nil {
 		r.log(LogCritical, "Handling XML-RPC request with data %q raised an unexpected exception: %v", in.Bytes(), err)
 		WriteHTTPError(w, http.StatusInternalServerError)
@@ -196,9 +198,9 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/xml")
-	h.Set("Content-Length", strconv.Itoa(out.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusOK)
-	w.Write(out.Bytes())
+	w.Write(out)
 }
 
 func putBuf(b *bytes.Buffer) {
