@@ -145,6 +145,11 @@ const pressCtrlC = "==> Press Ctrl-C to exit <==\n"
 // tail -f, maintail -f and fg against both daemons, by super's
 // supervisorctl and by 4.2's (which shows the expectations are 4.2's
 // behaviour, and drives super's daemon over the same HTTP streams).
+//
+// Ctrl-C during tail -f and maintail -f is checked for super's
+// supervisorctl only: 4.2's takes the KeyboardInterrupt wherever its
+// stream handler happens to be, and one raised inside the handler is
+// reported as a connection error instead of ending with an empty line.
 func TestFollow(t *testing.T) {
 	for _, k := range daemonKinds {
 		for _, ctl := range []struct {
@@ -173,7 +178,9 @@ func TestFollow(t *testing.T) {
 					} {
 						p := run(c.base, c.args)
 						p.waitOut(t, c.want)
-						p.leave(t, c.args, true, ctl.oracle, is(pressCtrlC+c.want+"\n"))
+						if !ctl.oracle {
+							p.leave(t, c.args, true, false, is(pressCtrlC+c.want+"\n"))
+						}
 					}
 				})
 
@@ -187,7 +194,9 @@ func TestFollow(t *testing.T) {
 					p.waitOut(t, "first\n")
 					d.Call(t, "supervisor.sendProcessStdin", "cat", "second\n")
 					p.waitOut(t, "first\nsecond\n")
-					p.leave(t, "tail -f cat", true, ctl.oracle, is(pressCtrlC+"first\nsecond\n\n"))
+					if !ctl.oracle {
+						p.leave(t, "tail -f cat", true, false, is(pressCtrlC+"first\nsecond\n\n"))
+					}
 				})
 
 				t.Run("maintail -f", func(t *testing.T) {
@@ -197,7 +206,10 @@ func TestFollow(t *testing.T) {
 					p.waitOut(t, "stopped: talker (terminated by SIGTERM)\n")
 					// What is shown is one stretch of the activity log (its
 					// last bytes, then what followed) and an empty line.
-					p.leave(t, "maintail -f", true, ctl.oracle, func(out string) bool {
+					if ctl.oracle {
+						return
+					}
+					p.leave(t, "maintail -f", true, false, func(out string) bool {
 						body, ok := strings.CutPrefix(out, pressCtrlC)
 						body, ok2 := strings.CutSuffix(body, "\n\n")
 						return ok && ok2 && strings.Contains(d.Log(), body+"\n")
