@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"super/core/pyrepr"
 
 	"super/core/config"
 	"super/core/getopt"
@@ -106,7 +107,7 @@ func Parse(progname string, args []string, stdout io.Writer) (*Options, error) {
 			attr, o.Interactive = "interactive", true
 		case "s", "serverurl":
 			if err := checkURL(opt.Value); err != nil {
-				return nil, &usageErr{fmt.Sprintf("invalid value for %s %s: %s", opt.Name, getopt.Repr(opt.Value), err)}
+				return nil, &usageErr{fmt.Sprintf("invalid value for %s %s: %s", opt.Name, pyrepr.Arg(opt.Value), err)}
 			}
 			attr, s = "serverurl", &opt.Value
 		case "u", "username":
@@ -117,7 +118,7 @@ func Parse(progname string, args []string, stdout io.Writer) (*Options, error) {
 			attr, r = "history", &opt.Value
 		}
 		if given[attr] {
-			return nil, &usageErr{"conflicting command line option " + getopt.Repr(opt.Name)}
+			return nil, &usageErr{"conflicting command line option " + pyrepr.Arg(opt.Name)}
 		}
 		given[attr] = true
 	}
@@ -169,7 +170,7 @@ func Main(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Writer
 // checkURL is 4.2's url datatype: what Python's urlparse splits into a
 // scheme and a non-empty location or path.
 func checkURL(v string) error {
-	bad := fmt.Errorf("value %s is not a URL", getopt.Repr(v))
+	bad := fmt.Errorf("value %s is not a URL", pyrepr.Arg(v))
 	u := strings.TrimLeft(v, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
 	u = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(u)
 	i := strings.IndexByte(u, ':')

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"super/core/pyrepr"
 
 	"super/core/config"
 	"super/core/getopt"
@@ -109,7 +110,7 @@ func Parse(progname string, args []string, stdout io.Writer) (*Options, error) {
 		return nil, usageError("%s", err)
 	}
 	if len(rest) > 0 {
-		return nil, usageError("positional arguments are not supported: %s", getopt.ReprList(rest))
+		return nil, usageError("positional arguments are not supported: %s", pyrepr.ArgList(rest))
 	}
 	o := &Options{}
 	seen := map[string]bool{}
@@ -137,11 +138,11 @@ func Parse(progname string, args []string, stdout io.Writer) (*Options, error) {
 			o.Profile, o.ProfileOptions = true, opt.Value
 		default:
 			if err := o.Overrides.Set(def.key, opt.Value); err != nil {
-				return nil, usageError("invalid value for %s %s: %s", opt.Name, getopt.Repr(opt.Value), err)
+				return nil, usageError("invalid value for %s %s: %s", opt.Name, pyrepr.Arg(opt.Value), err)
 			}
 		}
 		if seen[attr] {
-			return nil, usageError("conflicting command line option %s", getopt.Repr(opt.Name))
+			return nil, usageError("conflicting command line option %s", pyrepr.Arg(opt.Name))
 		}
 		seen[attr] = true
 	}
@@ -204,7 +205,7 @@ func Main(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Writer
 	}
 	if opts.Profile {
 		fmt.Fprintf(stderr, "%s: --profile_options %s: profiling is not supported by super; running without it\n",
-			argv0, getopt.Repr(opts.ProfileOptions))
+			argv0, pyrepr.Arg(opts.ProfileOptions))
 	}
 	return runDaemon(cfg, load, stdout, stderr)
 }
