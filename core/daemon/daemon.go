@@ -20,7 +20,7 @@ import (
 
 	"super/core/config"
 	"super/core/logging"
-	"super/core/process"
+	"super/core/pyrepr"
 	"super/core/rpc"
 	"super/core/server"
 	"super/core/supervisor"
@@ -188,7 +188,7 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 		RemoteCommEvent: remoteComm,
 	}).Register(reg)
 	for _, ri := range cfg.RPCInterfaces {
-		logger.Info("RPC interface %s initialized", process.PyRepr(ri.Name))
+		logger.Info("RPC interface %s initialized", pyrepr.Str(ri.Name))
 	}
 
 	srv, err := server.Start(server.Options{
@@ -270,7 +270,7 @@ func setUID(name string, msgs *startupMessages) string {
 			return fmt.Sprintf("Can't find uid %s", name)
 		}
 	} else if u, err = user.Lookup(name); err != nil {
-		return fmt.Sprintf("Can't find username %s", process.PyRepr(name))
+		return fmt.Sprintf("Can't find username %s", pyrepr.Str(name))
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)

@@ -5,8 +5,9 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"super/core/process"
 	"syscall"
+
+	"super/core/pyrepr"
 )
 
 // readyEnv tells a re-executed supervisord that it is the detached daemon
@@ -96,9 +97,9 @@ func becomeDaemon(directory string, umask int, logger interface {
 	logger.Info("daemonizing the supervisord process")
 	if directory != "" {
 		if err := os.Chdir(directory); err != nil {
-			logger.Critical("can't chdir into %s: %v", process.PyRepr(directory), err)
+			logger.Critical("can't chdir into %s: %v", pyrepr.Str(directory), err)
 		} else {
-			logger.Info("set current directory: %s", process.PyRepr(directory))
+			logger.Info("set current directory: %s", pyrepr.Str(directory))
 		}
 	}
 	syscall.Umask(umask)

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unicode"
-	"unicode/utf8"
+
+	"super/core/pyrepr"
 )
 
 // signalNames are the names 4.2's signame() gives (Python's signal module on
@@ -59,11 +59,11 @@ func ParseSignal(s string) (syscall.Signal, error) {
 			}
 		}
 		if !found {
-			return 0, fmt.Errorf("value %s is not a valid signal name", PyRepr(s))
+			return 0, fmt.Errorf("value %s is not a valid signal name", pyrepr.Str(s))
 		}
 	}
 	if _, ok := signalNames[sig]; !ok {
-		return 0, fmt.Errorf("value %s is not a valid signal number", PyRepr(s))
+		return 0, fmt.Errorf("value %s is not a valid signal number", pyrepr.Str(s))
 	}
 	return sig, nil
 }
@@ -110,48 +110,4 @@ func ErrnoName(err error) string {
 		return strconv.Itoa(int(e))
 	}
 	return err.Error()
-}
-
-// PyRepr quotes s the way Python's repr() quotes a str, so messages such as
-// "can't find command 'foo'" read exactly as in 4.2.
-func PyRepr(s string) string {
-	quote := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(quote)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			// Python decodes invalid bytes as surrogates; show them as \x escapes.
-			fmt.Fprintf(&b, "\\x%02x", s[i])
-			i++
-			continue
-		}
-		i += size
-		switch {
-		case r == rune(quote) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case r < 0x7f || unicode.IsPrint(r):
-			b.WriteRune(r)
-		case r <= 0xff:
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case r <= 0xffff:
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			fmt.Fprintf(&b, "\\U%08x", r)
-		}
-	}
-	b.WriteByte(quote)
-	return b.String()
 }

@@ -420,13 +420,3 @@ func TestParseSignal(t *testing.T) {
 		}
 	}
 }
-
-func TestPyRepr(t *testing.T) {
-	for in, want := range map[string]string{
-		"foo": "'foo'", "it's": `"it's"`, `a'b"c`: `'a\'b"c'`, "a\nb": `'a\nb'`, `a\b`: `'a\\b'`, "é": "'é'",
-	} {
-		if got := PyRepr(in); got != want {
-			t.Errorf("PyRepr(%q) = %s, want %s", in, got, want)
-		}
-	}
-}

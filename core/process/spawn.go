@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"super/core/config"
+	"super/core/pyrepr"
 )
 
 // CommandErrorKind classifies why a command cannot be run; the RPC layer
@@ -63,7 +64,7 @@ func SearchPath(cfg *config.ProcessConfig, daemonEnv map[string]string) []string
 func ResolveCommand(cfg *config.ProcessConfig, daemonEnv map[string]string) (string, []string, error) {
 	argv, err := Split(cfg.Command)
 	if err != nil {
-		return "", nil, &CommandError{BadCommand, fmt.Sprintf("can't parse command %s: %s", PyRepr(cfg.Command), err)}
+		return "", nil, &CommandError{BadCommand, fmt.Sprintf("can't parse command %s: %s", pyrepr.Str(cfg.Command), err)}
 	}
 	if len(argv) == 0 {
 		return "", nil, &CommandError{BadCommand, "command is empty"}
@@ -91,13 +92,13 @@ func ResolveCommand(cfg *config.ProcessConfig, daemonEnv map[string]string) (str
 	}
 	switch {
 	case st == nil:
-		return "", nil, &CommandError{NotFound, "can't find command " + PyRepr(filename)}
+		return "", nil, &CommandError{NotFound, "can't find command " + pyrepr.Str(filename)}
 	case st.IsDir():
-		return "", nil, &CommandError{NotExecutable, "command at " + PyRepr(filename) + " is a directory"}
+		return "", nil, &CommandError{NotExecutable, "command at " + pyrepr.Str(filename) + " is a directory"}
 	case st.Mode().Perm()&0o111 == 0:
-		return "", nil, &CommandError{NotExecutable, "command at " + PyRepr(filename) + " is not executable"}
+		return "", nil, &CommandError{NotExecutable, "command at " + pyrepr.Str(filename) + " is not executable"}
 	case syscall.Access(filename, 1) != nil: // X_OK
-		return "", nil, &CommandError{NoPermission, "no permission to run command " + PyRepr(filename)}
+		return "", nil, &CommandError{NoPermission, "no permission to run command " + pyrepr.Str(filename)}
 	}
 	return filename, argv, nil
 }
