@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"super/core/pyrepr"
 
 	"super/core/config"
 	"super/core/getopt"
+	"super/core/pyrepr"
 )
 
 // usageText is supervisorctl's help, as 4.2 prints it for -h ("%s" is the

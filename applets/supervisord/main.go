@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"super/core/pyrepr"
 
 	"super/core/config"
 	"super/core/getopt"
+	"super/core/pyrepr"
 	"super/core/version"
 )
 

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+
 	"super/core/pyrepr"
 )
 

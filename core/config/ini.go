@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-	"super/core/pyrepr"
 	"unicode/utf8"
 
 	"gopkg.in/ini.v1"
+
+	"super/core/pyrepr"
 )
 
 // This file reads ini text the way Supervisor 4.2 does: Python's

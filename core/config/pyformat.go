@@ -5,8 +5,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"super/core/pyrepr"
 	"unicode/utf8"
+
+	"super/core/pyrepr"
 )
 
 // Supervisor 4.2 expands values with Python's `s % expansions` (options.py

@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
-	"super/core/pyrepr"
 	"testing"
+
+	"super/core/pyrepr"
 )
 
 // testdata/pyformat_cases.json holds [format, Python's result, Python's

@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"super/core/pyrepr"
 	"syscall"
+
+	"super/core/pyrepr"
 )
 
 // Value converters with Supervisor 4.2's rules and messages

@@ -2,9 +2,10 @@ package config
 
 import (
 	"reflect"
-	"super/core/pyrepr"
 	"syscall"
 	"testing"
+
+	"super/core/pyrepr"
 )
 
 func TestPyInt(t *testing.T) {
