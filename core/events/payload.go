@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"super/core/logging"
+	"super/core/pyrepr"
 )
 
 // Msg is one published event: its concrete type and its payload, rendered
@@ -22,7 +22,7 @@ func decoded(data []byte) string {
 	if utf8.Valid(data) {
 		return string(data)
 	}
-	return "Undecodable: " + logging.PyBytesRepr(data)
+	return "Undecodable: " + pyrepr.Bytes(data)
 }
 
 // ProcessStateFields are what a PROCESS_STATE_* payload says.

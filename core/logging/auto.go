@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"super/core/pyrepr"
 )
 
 // tempChars are the characters Python's tempfile puts in names.
@@ -73,7 +75,7 @@ func ClearAutoChildLogDir(childlogdir, identifier string, log *Logger) {
 		}
 		path := filepath.Join(childlogdir, e.Name())
 		if err := os.Remove(path); err != nil {
-			log.Warn("Failed to clean up %s", pyStrRepr(path))
+			log.Warn("Failed to clean up %s", pyrepr.Str(path))
 		}
 	}
 }

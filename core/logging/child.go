@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"super/core/config"
+	"super/core/pyrepr"
 )
 
 // StreamOptions describe one output stream (stdout or stderr) of one
@@ -100,7 +101,7 @@ func NewStream(opts StreamOptions) (*Stream, error) {
 }
 
 func (s *Stream) reportFileError(err error) {
-	s.opts.Activity.Error("%s %s log: %v", pyStrRepr(s.opts.Process), s.opts.Channel, err)
+	s.opts.Activity.Error("%s %s log: %v", pyrepr.Str(s.opts.Process), s.opts.Channel, err)
 }
 
 // Path is the stream's log file ("" when none), for readProcess*Log and
@@ -151,7 +152,7 @@ func (s *Stream) logPiece(p []byte, capturing bool) {
 		}
 	}
 	if a := s.opts.Activity; a != nil && a.Enabled(config.LevelDebug) {
-		a.Debug("%s %s output:\n%s", pyStrRepr(s.opts.Process), s.opts.Channel, decodeForLog(p))
+		a.Debug("%s %s output:\n%s", pyrepr.Str(s.opts.Process), s.opts.Channel, decodeForLog(p))
 	}
 	if s.opts.Log.EventsEnabled && s.opts.OnLog != nil {
 		s.opts.OnLog(append([]byte(nil), p...))
@@ -168,7 +169,7 @@ func (s *Stream) toggled(capturing bool) {
 	if s.opts.OnCapture != nil {
 		s.opts.OnCapture(body)
 	}
-	s.opts.Activity.Debug("%s %s emitted a comm event", pyStrRepr(s.opts.Process), s.opts.Channel)
+	s.opts.Activity.Debug("%s %s emitted a comm event", pyrepr.Str(s.opts.Process), s.opts.Channel)
 }
 
 // Reopen reopens the log file at its path (SIGUSR2).
@@ -217,5 +218,5 @@ func decodeForLog(p []byte) string {
 	if utf8.Valid(p) {
 		return string(p)
 	}
-	return "Undecodable: " + PyBytesRepr(p)
+	return "Undecodable: " + pyrepr.Bytes(p)
 }

@@ -204,32 +204,3 @@ func TestDebugCopyOfOutput(t *testing.T) {
 		t.Fatalf("activity log:\n%s\nwant suffix:\n%s", b, want)
 	}
 }
-
-func TestPyReprMatchesPython(t *testing.T) {
-	py := oraclePythonOrEmpty()
-	if py == "" {
-		t.Skip("oracle absent: /usr/bin/python3 with supervisor not available")
-	}
-	samples := []string{"abc", "it's", `say "hi"`, `both ' and "`, "\x00\x01\t\n\r\x7f\x80\xff", "back\\slash"}
-	for _, s := range samples {
-		out, err := exec.Command(py, "-c", `
-import sys, binascii
-sys.stdout.write(repr(binascii.unhexlify(sys.argv[1])))
-`, hex.EncodeToString([]byte(s))).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := PyBytesRepr([]byte(s)); got != string(out) {
-			t.Errorf("PyBytesRepr(%q) = %s, Python %s", s, got, out)
-		}
-	}
-	for _, s := range []string{"cat", "it's", `a"b`, "tab\there", "é"} {
-		out, err := exec.Command(py, "-c", `import sys; sys.stdout.write(repr(sys.argv[1]))`, s).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := pyStrRepr(s); got != string(out) {
-			t.Errorf("pyStrRepr(%q) = %s, Python %s", s, got, out)
-		}
-	}
-}
