@@ -104,7 +104,7 @@ func TestReadStat(t *testing.T) {
 }
 
 // superDir returns a directory with super's applets: SUPER_BIN's (as
-// `make test` sets it) or a fresh build. (core/internal/testbin does the
+// `make test` sets it) or a fresh build. (core/testbin does the
 // same but is internal to core.)
 func superDir(t *testing.T) string {
 	if bin := os.Getenv("SUPER_BIN"); bin != "" {

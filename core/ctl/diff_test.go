@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 	"super/core/xmlrpc"
 )
 

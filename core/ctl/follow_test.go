@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // followConf has a process that wrote a little and one echoing its stdin,

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // Without -n, supervisord detaches: the command returns 0 once the daemon

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // runMark is exported to every process this test binary starts, directly

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // The activity log says the same as 4.2's for the same config: per

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // As PID 1 of a PID namespace (a container's entrypoint) the daemon reaps

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // proxied starts pidproxy on a launcher that forks a signal recorder and

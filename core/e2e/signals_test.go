@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 	"super/core/xmlrpc"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // A child that cannot change directory, switch user or exec is, as in 4.2,

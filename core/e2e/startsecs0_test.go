@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // With startsecs=0, a child that exits within the loop pass that started

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // STARTING → RUNNING only once the child has stayed up startsecs; the child

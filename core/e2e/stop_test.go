@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // A child ignoring SIGTERM gets SIGKILL after stopwaitsecs.

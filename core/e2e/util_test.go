@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // lines returns the non-empty lines of a file ("" when it does not exist).

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // 100 programs that exit at once with autorestart=true and startsecs=0

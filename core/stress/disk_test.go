@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // A child log on a full file system: the daemon keeps draining the child

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // A child that ignores SIGTERM is killed after stopwaitsecs, both when it

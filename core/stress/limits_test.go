@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // With few file descriptors (a low hard limit, minfds under it) spawns

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // As PID 1 of a PID namespace the daemon reaps every orphan its children

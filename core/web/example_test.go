@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // TestExampleConfig runs the config `make run` uses (examples/, moved to a

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // The tests in this file talk HTTP to the real supervisord (its TCP

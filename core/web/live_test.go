@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // The credentials of the live daemon's [inet_http_server].

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // fcgiWorker accepts one connection on fd 0 (the socket supervisord

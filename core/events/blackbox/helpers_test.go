@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // both runs run on Supervisor 4.2 and on super side by side and returns

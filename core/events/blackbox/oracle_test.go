@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // scenario is the config both daemons run: one listener pool subscribed to

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // A listener that breaks the protocol (writes something other than READY)

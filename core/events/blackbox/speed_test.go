@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // TestFlappingSpeed measures the speed figure: a listener pool

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // ctlFollow runs `supervisorctl -c conf args...` (tail -f, maintail -f),

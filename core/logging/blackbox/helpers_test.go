@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // program is a [program:name] section that runs once and is not restarted,

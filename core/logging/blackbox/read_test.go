@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 	"super/core/xmlrpc"
 )
 

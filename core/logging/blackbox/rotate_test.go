@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
+	"super/core/testbin"
 )
 
 // numberedSize is the byte count of prefix+"1\n" … prefix+"n\n".

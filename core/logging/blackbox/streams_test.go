@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"super/core/internal/testbin"
 	"super/core/logging"
+	"super/core/testbin"
 )
 
 // autoLogs lists the AUTO log files of one process and channel in dir.
