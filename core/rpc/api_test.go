@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"super/core/testbin"
 )
 
 // apiPrograms are the programs the API scenario (testdata/api.py) needs.
@@ -63,13 +65,13 @@ startsecs=0
 
 // runAPI runs the API scenario against in (which it shuts down) and
 // returns its records.
-func runAPI(t *testing.T, in *instance) ([]json.RawMessage, error) {
-	cmd := exec.Command(python, "testdata/api.py", in.url, in.dir)
+func runAPI(t *testing.T, in *testbin.Daemon) ([]json.RawMessage, error) {
+	cmd := exec.Command(testbin.Python, "testdata/api.py", in.URL, in.Dir)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("api.py: %v\n%s\ndaemon output:\n%s", err, stderr.String(), in.out)
+		return nil, fmt.Errorf("api.py: %v\n%s\ndaemon output:\n%s", err, stderr.String(), in.Out)
 	}
 	if stderr.Len() > 0 {
 		t.Logf("api.py: %s", stderr.String())
@@ -78,7 +80,9 @@ func runAPI(t *testing.T, in *instance) ([]json.RawMessage, error) {
 	if err := json.Unmarshal(out, &recs); err != nil {
 		return nil, fmt.Errorf("api.py output: %v\n%s", err, out)
 	}
-	return recs, in.exited(20 * time.Second)
+	// The script ends with shutdown; the daemon must then exit on its own.
+	_, err = in.Wait(20 * time.Second)
+	return recs, err
 }
 
 // TestAPIAgainstOracle calls every supervisor.* and system.* method,
@@ -86,18 +90,18 @@ func runAPI(t *testing.T, in *instance) ([]json.RawMessage, error) {
 // 4.2 and on super, and requires the same answers (pids, times and random
 // file names masked).
 func TestAPIAgainstOracle(t *testing.T) {
-	needOracle(t)
+	testbin.NeedOracle(t)
 	if testing.Short() {
 		t.Skip("the differential API scenario takes several seconds")
 	}
 	// Both run at once: 4.2 alone takes many seconds (its deferred
 	// answers are polled once per idle second).
-	oracle, ours := start(t, true, apiPrograms), start(t, false, apiPrograms)
+	oracle, ours := testbin.Start(t, true, apiPrograms), testbin.Start(t, false, apiPrograms)
 	var want, got []json.RawMessage
 	var took [2]time.Duration
 	var wg sync.WaitGroup
 	wg.Add(2)
-	for i, in := range []*instance{oracle, ours} {
+	for i, in := range []*testbin.Daemon{oracle, ours} {
 		go func() {
 			defer wg.Done()
 			t0 := time.Now()

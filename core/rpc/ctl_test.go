@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"super/core/testbin"
 )
 
 const ctlPrograms = `[program:cat]
@@ -105,8 +107,8 @@ var ctlMasks = []struct {
 // runCtl runs the steps with the oracle's supervisorctl (its main
 // function, called once per step in one Python process) against in and
 // returns one transcript entry per step.
-func runCtl(in *instance) (out, slow []string, err error) {
-	cmd := exec.Command(python, "testdata/ctl.py")
+func runCtl(in *testbin.Daemon) (out, slow []string, err error) {
+	cmd := exec.Command(testbin.Python, "testdata/ctl.py")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, nil, err
@@ -126,7 +128,7 @@ func runCtl(in *instance) (out, slow []string, err error) {
 	}()
 	dec := json.NewDecoder(stdout)
 	ctl := func(args []string) (string, int, error) {
-		line, _ := json.Marshal(append([]string{"-c", in.conf}, args...))
+		line, _ := json.Marshal(append([]string{"-c", in.Conf}, args...))
 		if _, err := fmt.Fprintf(stdin, "%s\n", line); err != nil {
 			return "", 0, err
 		}
@@ -141,11 +143,11 @@ func runCtl(in *instance) (out, slow []string, err error) {
 	}
 	for _, st := range ctlSteps {
 		if st.edit != nil {
-			b, err := os.ReadFile(in.conf)
+			b, err := os.ReadFile(in.Conf)
 			if err != nil {
 				return nil, nil, err
 			}
-			if err := os.WriteFile(in.conf, []byte(st.edit(string(b))), 0o644); err != nil {
+			if err := os.WriteFile(in.Conf, []byte(st.edit(string(b))), 0o644); err != nil {
 				return nil, nil, err
 			}
 			continue
@@ -157,7 +159,7 @@ func runCtl(in *instance) (out, slow []string, err error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			text = strings.ReplaceAll(text, in.dir, "<dir>")
+			text = strings.ReplaceAll(text, in.Dir, "<dir>")
 			for _, m := range ctlMasks {
 				text = m.re.ReplaceAllString(text, m.with)
 			}
@@ -176,22 +178,24 @@ func runCtl(in *instance) (out, slow []string, err error) {
 			time.Sleep(50 * time.Millisecond) // poll interval of the until condition
 		}
 	}
-	return out, slow, in.exited(20 * time.Second)
+	// The script ends with shutdown; the daemon must then exit on its own.
+	_, err = in.Wait(20 * time.Second)
+	return out, slow, err
 }
 
 // TestSupervisorctlAgainstOracle drives Supervisor 4.2 and super with the
 // oracle's own supervisorctl and requires the same output and exit status
 // for every command (pids and times masked).
 func TestSupervisorctlAgainstOracle(t *testing.T) {
-	needOracle(t)
+	testbin.NeedOracle(t)
 	if testing.Short() {
 		t.Skip("the supervisorctl scenario takes several seconds")
 	}
-	oracle, ours := start(t, true, ctlPrograms), start(t, false, ctlPrograms)
+	oracle, ours := testbin.Start(t, true, ctlPrograms), testbin.Start(t, false, ctlPrograms)
 	var res [2][]string
 	var wg sync.WaitGroup
 	wg.Add(2)
-	for i, in := range []*instance{oracle, ours} {
+	for i, in := range []*testbin.Daemon{oracle, ours} {
 		go func() {
 			defer wg.Done()
 			out, slow, err := runCtl(in)
@@ -199,7 +203,7 @@ func TestSupervisorctlAgainstOracle(t *testing.T) {
 				t.Error(err)
 			}
 			if len(slow) > 0 {
-				t.Logf("slow steps on %s: %s", in.name, strings.Join(slow, "; "))
+				t.Logf("slow steps on %s: %s", in.Name, strings.Join(slow, "; "))
 			}
 			res[i] = out
 		}()

@@ -5,15 +5,16 @@ import (
 	"testing"
 	"time"
 
+	"super/core/testbin"
 	"super/core/xmlrpc"
 )
 
 // A waiting startProcess answers once the process is RUNNING (after
 // startsecs) and meanwhile the daemon keeps answering other clients.
 func TestWaitDoesNotBlockOthers(t *testing.T) {
-	in := start(t, false, "[program:slow]\ncommand=/bin/sleep 1000\nautostart=false\nstartsecs=2\n")
+	in := testbin.Start(t, false, "[program:slow]\ncommand=/bin/sleep 1000\nautostart=false\nstartsecs=2\n")
 	dial := func() *xmlrpc.Client {
-		c, err := xmlrpc.NewClient(in.url, "", "")
+		c, err := xmlrpc.NewClient(in.URL, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
