@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -97,6 +98,8 @@ type Supervisor struct {
 	nextSub int
 
 	bus *events.Bus // listener pools; safe for any goroutine
+
+	release releaser // returns idle heap after bursts of work
 
 	// Everything below is owned by the loop goroutine.
 	cfg        *config.Config
@@ -393,11 +396,8 @@ func (s *Supervisor) transition() {
 	gen := s.orderGen
 	spawned := 0
 	defer func() {
-		if spawned >= releaseAfterSpawns {
-			// A burst of spawns (startup, a restart, a group added)
-			// leaves its garbage as idle heap the runtime would keep for
-			// minutes; a quiet daemon should not hold it.
-			go debug.FreeOSMemory()
+		if spawned > 0 {
+			s.release.touch()
 		}
 	}()
 	for _, g := range s.order {
@@ -416,9 +416,35 @@ func (s *Supervisor) transition() {
 	}
 }
 
-// releaseAfterSpawns is how many spawns in one pass make the loop hand
-// unused heap back to the system afterwards.
-const releaseAfterSpawns = 32
+// releaser hands unused heap back to the system once the daemon has been
+// quiet for releaseQuiet after some work (spawns, requests). Bursts such
+// as starting hundreds of programs or answering getAllProcessInfo leave
+// their garbage as free heap that the runtime returns only slowly, so a
+// daemon that is idle most of the time would hold several MiB it does not
+// use. While work goes on nothing is released; a release is one
+// collection of a small heap.
+type releaser struct {
+	last  atomic.Int64 // time of the last work, UnixNano
+	armed atomic.Bool
+}
+
+const releaseQuiet = 250 * time.Millisecond
+
+func (r *releaser) touch() {
+	r.last.Store(time.Now().UnixNano())
+	if r.armed.CompareAndSwap(false, true) {
+		time.AfterFunc(releaseQuiet, r.fire)
+	}
+}
+
+func (r *releaser) fire() {
+	if wait := time.Duration(r.last.Load() + int64(releaseQuiet) - time.Now().UnixNano()); wait > 0 {
+		time.AfterFunc(wait, r.fire)
+		return
+	}
+	r.armed.Store(false)
+	debug.FreeOSMemory()
+}
 
 // serveWaiting runs the requests already waiting for the loop, at most
 // maxServedPerPass, without blocking.
@@ -784,6 +810,7 @@ func (s *Supervisor) failWaiters() {
 // do runs fn on the loop and waits for it. It fails with SHUTDOWN_STATE
 // when the loop has ended.
 func (s *Supervisor) do(ctx context.Context, fn func()) error {
+	s.release.touch()
 	done := make(chan struct{})
 	select {
 	case s.reqs <- func() { fn(); close(done) }:
