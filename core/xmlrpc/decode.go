@@ -369,7 +369,7 @@ func decodeResponse(t tokenSource) (Value, error) {
 				marks = append(marks, len(stack))
 			}
 			data = data[:0]
-			if inValue && !responseTags[string(tag)] {
+			if inValue && !isResponseTag(tag) {
 				return nil, malformed("unknown tag %q", tag)
 			}
 			inValue = string(tag) == "value"
@@ -485,11 +485,15 @@ func decodeResponse(t tokenSource) (Value, error) {
 	return stack[0], nil
 }
 
-var responseTags = map[string]bool{
-	"nil": true, "boolean": true, "i1": true, "i2": true, "i4": true, "i8": true, "int": true,
-	"biginteger": true, "double": true, "float": true, "bigdecimal": true, "string": true,
-	"name": true, "array": true, "struct": true, "base64": true, "dateTime.iso8601": true,
-	"value": true, "params": true, "fault": true, "methodName": true,
+// isResponseTag reports whether Python's Unmarshaller knows tag.
+func isResponseTag(tag []byte) bool {
+	switch string(tag) {
+	case "nil", "boolean", "i1", "i2", "i4", "i8", "int", "biginteger", "double", "float",
+		"bigdecimal", "string", "name", "array", "struct", "base64", "dateTime.iso8601",
+		"value", "params", "fault", "methodName":
+		return true
+	}
+	return false
 }
 
 // parseISO8601 accepts what XML-RPC servers send in dateTime.iso8601: the

@@ -352,6 +352,18 @@ func (s *scanner) comment() bool {
 // charData decodes a run of text between tags: entity and character
 // references, line ends normalised to LF; "]]>" may not occur.
 func (s *scanner) charData(raw []byte) ([]byte, bool) {
+	// Most runs (the line breaks between tags, names, numbers) are plain
+	// ASCII: one pass proves it and the raw bytes are the text.
+	plain := true
+	for _, c := range raw {
+		if c < 0x20 && c != '\n' && c != '\t' || c >= utf8.RuneSelf || c == '&' || c == ']' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return raw, true
+	}
 	if bytes.Contains(raw, []byte("]]>")) {
 		return nil, false
 	}
