@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"super/core/config"
+	"super/core/testbin"
 )
 
 func TestPrintsSample(t *testing.T) {
@@ -35,16 +36,6 @@ func uncommentAll(s string) string { return commentedSetting.ReplaceAllString(s,
 // test's directory is touched.
 func inDir(s, dir string) string { return strings.ReplaceAll(s, "/tmp/", dir+"/") }
 
-func oracle(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat("/usr/bin/supervisord"); err != nil {
-		t.Skip("Supervisor 4.2 (/usr/bin/supervisord) is not installed: skipping the comparison with it")
-	}
-	if err := exec.Command("/usr/bin/python3", "-c", "import supervisor.options").Run(); err != nil {
-		t.Skip("the Python supervisor module is not importable: skipping the comparison with Supervisor 4.2")
-	}
-}
-
 // realizeScript loads a config with 4.2's own ServerOptions, the code
 // supervisord runs before it starts anything.
 const realizeScript = `
@@ -56,7 +47,7 @@ print(' '.join(sorted(g.name for g in o.process_group_configs)))
 `
 
 func TestOracleAcceptsEverySetting(t *testing.T) {
-	oracle(t)
+	testbin.NeedOracle(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "full.conf")
 	full := uncommentAll(inDir(config.Sample, dir))
@@ -66,7 +57,7 @@ func TestOracleAcceptsEverySetting(t *testing.T) {
 	if err := os.WriteFile(path, []byte(full), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("/usr/bin/python3", "-c", realizeScript, path)
+	cmd := exec.Command(testbin.Python, "-c", realizeScript, path)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -79,14 +70,14 @@ func TestOracleAcceptsEverySetting(t *testing.T) {
 
 // The sample as printed starts the real supervisord.
 func TestOracleStartsWithSample(t *testing.T) {
-	oracle(t)
+	testbin.NeedOracle(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "supervisord.conf")
 	if err := os.WriteFile(path, []byte(inDir(config.Sample, dir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	cmd := exec.Command("/usr/bin/supervisord", "-c", path, "-n")
+	cmd := exec.Command(testbin.OracleDaemon, "-c", path, "-n")
 	cmd.Dir = dir
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"super/core/testbin"
 )
 
 func writeConf(t *testing.T, body string) string {
@@ -119,16 +121,6 @@ func TestCheckURL(t *testing.T) {
 	}
 }
 
-func oracle(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat("/usr/bin/supervisorctl"); err != nil {
-		t.Skip("Supervisor 4.2 (/usr/bin/supervisorctl) is not installed: skipping the comparison with it")
-	}
-	if err := exec.Command("/usr/bin/python3", "-c", "import supervisor.options").Run(); err != nil {
-		t.Skip("the Python supervisor module is not importable: skipping the comparison with Supervisor 4.2")
-	}
-}
-
 // oracleScript runs 4.2's ClientOptions for each argument list in one
 // Python process and reports what supervisorctl printed, its status and
 // the merged settings.
@@ -156,7 +148,7 @@ json.dump(results, sys.stdout)
 `
 
 func TestMatchesOracle(t *testing.T) {
-	oracle(t)
+	testbin.NeedOracle(t)
 	const prog = "/usr/bin/supervisorctl"
 	path := writeConf(t, "[supervisorctl]\nserverurl=unix://%(here)s/s.sock\nusername=fu\nprompt=p\n")
 	noSection := writeConf(t, "[supervisord]\n")
@@ -171,7 +163,7 @@ func TestMatchesOracle(t *testing.T) {
 	cases = append(cases, []string{"-c", noSection, "status"}, []string{"-c", filepath.Join(t.TempDir(), "none")},
 		[]string{"-c", "", "-s", "http://127.0.0.1:1", "version"})
 	input, _ := json.Marshal(cases)
-	cmd := exec.Command("/usr/bin/python3", "-c", oracleScript, prog)
+	cmd := exec.Command(testbin.Python, "-c", oracleScript, prog)
 	cmd.Stdin = bytes.NewReader(input)
 	cmd.Dir = t.TempDir()
 	var pyErr bytes.Buffer

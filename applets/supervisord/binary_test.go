@@ -5,58 +5,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 
 	"super/core/config"
-)
-
-// superBinary is the real super binary: SUPER_BIN (set by `make test`), or
-// one built for this test process. (The shared helper under core/internal
-// cannot be imported from applets/.)
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
+	"super/core/testbin"
 )
 
 func TestMain(m *testing.M) {
 	status := m.Run()
-	if builtBin != "" && os.Getenv("SUPER_BIN") == "" {
-		os.RemoveAll(filepath.Dir(builtBin))
-	}
+	testbin.Cleanup()
 	os.Exit(status)
-}
-
-func superBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if bin := os.Getenv("SUPER_BIN"); bin != "" {
-			builtBin = bin
-			return
-		}
-		dir, err := os.MkdirTemp("", "super-supervisord-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		_, file, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "super"), ".")
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = &exec.Error{Name: "go build", Err: err}
-			t.Logf("%s", out)
-			return
-		}
-		builtBin = filepath.Join(dir, "super")
-	})
-	if buildErr != nil {
-		t.Fatalf("building super: %v", buildErr)
-	}
-	return builtBin
 }
 
 // link makes dir/name a symlink to super, the way users install it.
@@ -66,7 +25,7 @@ func link(t *testing.T, dir, name string) string {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, name)
-	if err := os.Symlink(superBinary(t), p); err != nil {
+	if err := os.Symlink(testbin.Path(t, "super"), p); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -94,7 +53,7 @@ func runIn(t *testing.T, dir, prog string, args ...string) result {
 }
 
 func TestBinarySuperDispatch(t *testing.T) {
-	super := superBinary(t)
+	super := testbin.Path(t, "super")
 	dir := t.TempDir()
 
 	r := runIn(t, dir, super, "--help")

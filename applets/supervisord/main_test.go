@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"super/core/config"
+	"super/core/testbin"
 	"testing"
 )
 
@@ -162,16 +163,6 @@ func TestDaemonGetsOverrides(t *testing.T) {
 	}
 }
 
-func oracle(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat("/usr/bin/supervisord"); err != nil {
-		t.Skip("Supervisor 4.2 (/usr/bin/supervisord) is not installed: skipping the comparison with it")
-	}
-	if err := exec.Command("/usr/bin/python3", "-c", "import supervisor.options").Run(); err != nil {
-		t.Skip("the Python supervisor module is not importable: skipping the comparison with Supervisor 4.2")
-	}
-}
-
 // oracleScript runs 4.2's own option processing for each argument list
 // in one Python process, capturing what supervisord would print and its
 // exit status (starting Python once per case would be far slower).
@@ -199,7 +190,7 @@ json.dump(results, sys.stdout)
 // Same command lines, same output and status as Supervisor 4.2. Every
 // case names a missing config file, so nothing ever starts a daemon.
 func TestCommandLineMatchesOracle(t *testing.T) {
-	oracle(t)
+	testbin.NeedOracle(t)
 	const prog = "/usr/bin/supervisord"
 	missing := filepath.Join(t.TempDir(), "missing.conf")
 	var cases [][]string
@@ -214,7 +205,7 @@ func TestCommandLineMatchesOracle(t *testing.T) {
 		cases = append(cases, append([]string{"-c", missing}, args...))
 	}
 	input, _ := json.Marshal(cases)
-	cmd := exec.Command("/usr/bin/python3", "-c", oracleScript, prog)
+	cmd := exec.Command(testbin.Python, "-c", oracleScript, prog)
 	cmd.Stdin = bytes.NewReader(input)
 	cmd.Dir = t.TempDir()
 	var pyErr bytes.Buffer

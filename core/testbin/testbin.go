@@ -17,6 +17,7 @@ import (
 var (
 	once     sync.Once
 	dir      string
+	built    bool // dir is a temp dir of this process's, not SUPER_BIN's
 	buildErr error
 )
 
@@ -49,12 +50,20 @@ func Dir(t testing.TB) string {
 				return
 			}
 		}
-		dir = d
+		dir, built = d, true
 	})
 	if buildErr != nil {
 		t.Fatalf("building super: %v", buildErr)
 	}
 	return dir
+}
+
+// Cleanup removes the binary Dir built for this test process (never
+// SUPER_BIN's). Call it from TestMain after m.Run.
+func Cleanup() {
+	if built {
+		os.RemoveAll(dir)
+	}
 }
 
 // Path returns the path of one applet (or "super").
