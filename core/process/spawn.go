@@ -281,6 +281,14 @@ func (l *Launcher) Environ(cfg *config.ProcessConfig) []string {
 	return out
 }
 
+// environ is Environ(p.Config), built once per process and launcher.
+func (l *Launcher) environ(p *Process) []string {
+	if p.envOf != l || p.env == nil {
+		p.env, p.envOf = l.Environ(p.Config), l
+	}
+	return p.env
+}
+
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
@@ -443,7 +451,7 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 
 	attr := &syscall.ProcAttr{
 		Dir:   cfg.Directory,
-		Env:   l.Environ(cfg),
+		Env:   l.environ(p),
 		Files: files,
 		Sys: &syscall.SysProcAttr{
 			// Own process group: Ctrl-C on a foreground supervisord does not
