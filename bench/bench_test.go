@@ -4,12 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"super/core/testbin"
 )
+
+func TestMain(m *testing.M) {
+	status := m.Run()
+	testbin.Cleanup()
+	os.Exit(status)
+}
 
 // TestQuickRun runs a short side-by-side run and checks that it yields a
 // row for every selected case with a figure or a stated reason for each
@@ -18,7 +25,7 @@ func TestQuickRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real daemons")
 	}
-	ours := OursImpl(superDir(t))
+	ours := OursImpl(testbin.Dir(t))
 	oracle := OracleImpl()
 	if oracle.Unavailable != "" {
 		t.Logf("oracle: %s (its rows will say so)", oracle.Unavailable)
@@ -101,26 +108,4 @@ func TestReadStat(t *testing.T) {
 	if v, err := rssMiB(os.Getpid()); err != nil || v <= 0 {
 		t.Errorf("rss %v, %v", v, err)
 	}
-}
-
-// superDir returns a directory with super's applets: SUPER_BIN's (as
-// `make test` sets it) or a fresh build. (core/testbin does the
-// same but is internal to core.)
-func superDir(t *testing.T) string {
-	if bin := os.Getenv("SUPER_BIN"); bin != "" {
-		return filepath.Dir(bin)
-	}
-	d := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(d, "super"), ".")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building super: %v\n%s", err, out)
-	}
-	for _, name := range []string{"supervisord", "supervisorctl"} {
-		if err := os.Symlink("super", filepath.Join(d, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return d
 }
