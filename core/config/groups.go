@@ -308,12 +308,8 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 	if p.Autostart, err = l.boolean(section, "autostart", "true", common); err != nil {
 		return nil, err
 	}
-	v, err := l.value(section, "autorestart", "unexpected", common)
-	if err != nil {
+	if p.Autorestart, err = parsed(l, section, "autorestart", "unexpected", common, parseAutorestart); err != nil {
 		return nil, err
-	}
-	if p.Autorestart, err = parseAutorestart(v); err != nil {
-		return nil, l.conv(section, "autorestart", err)
 	}
 	if p.Startsecs, err = l.integer(section, "startsecs", "1", common); err != nil {
 		return nil, err
@@ -321,11 +317,8 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 	if p.Startretries, err = l.integer(section, "startretries", "3", common); err != nil {
 		return nil, err
 	}
-	if v, err = l.value(section, "stopsignal", "TERM", common); err != nil {
+	if p.Stopsignal, err = parsed(l, section, "stopsignal", "TERM", common, parseSignal); err != nil {
 		return nil, err
-	}
-	if p.Stopsignal, err = parseSignal(v); err != nil {
-		return nil, l.conv(section, "stopsignal", err)
 	}
 	if p.Stopwaitsecs, err = l.integer(section, "stopwaitsecs", "10", common); err != nil {
 		return nil, err
@@ -339,11 +332,8 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 			return nil, err
 		}
 	}
-	if v, err = l.value(section, "exitcodes", "0", common); err != nil {
+	if p.Exitcodes, err = parsed(l, section, "exitcodes", "0", common, parseExitcodes); err != nil {
 		return nil, err
-	}
-	if p.Exitcodes, err = parseExitcodes(v); err != nil {
-		return nil, l.conv(section, "exitcodes", err)
 	}
 	if p.RedirectStderr, err = l.boolean(section, "redirect_stderr", "false", common); err != nil {
 		return nil, err
@@ -369,6 +359,7 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 	if p.Stderr.EventsEnabled, err = l.boolean(section, "stderr_events_enabled", "false", common); err != nil {
 		return nil, err
 	}
+	var v string
 	p.ServerURL = "AUTO"
 	if _, ok := l.raw(section, "serverurl"); ok {
 		if v, err = l.value(section, "serverurl", "", common); err != nil {
@@ -388,11 +379,8 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 		p.GID = gidForUID(p.UID)
 	}
 	if _, ok := l.raw(section, "umask"); ok {
-		if v, err = l.value(section, "umask", "", common); err != nil {
+		if p.Umask, err = parsed(l, section, "umask", "", common, parseOctal); err != nil {
 			return nil, err
-		}
-		if p.Umask, err = parseOctal(v); err != nil {
-			return nil, l.conv(section, "umask", err)
 		}
 	}
 	nameTemplate, ok := l.raw(section, "process_name")

@@ -151,31 +151,28 @@ func (l *loader) conv(section, key string, err error) error {
 	return l.errAt(section, key, err.Error())
 }
 
-func (l *loader) integer(section, key, def string, exp map[string]any) (int, error) {
+// parsed reads key (def when absent) and converts it with parse; a
+// conversion error names the section and key, as 4.2's messages do.
+func parsed[T any](l *loader, section, key, def string, exp map[string]any, parse func(string) (T, error)) (T, error) {
 	v, err := l.value(section, key, def, exp)
 	if err != nil {
-		return 0, err
+		var zero T
+		return zero, err
 	}
-	n, err := pyInt(v)
-	return n, l.conv(section, key, err)
+	x, err := parse(v)
+	return x, l.conv(section, key, err)
+}
+
+func (l *loader) integer(section, key, def string, exp map[string]any) (int, error) {
+	return parsed(l, section, key, def, exp, pyInt)
 }
 
 func (l *loader) boolean(section, key, def string, exp map[string]any) (bool, error) {
-	v, err := l.value(section, key, def, exp)
-	if err != nil {
-		return false, err
-	}
-	b, err := parseBool(v)
-	return b, l.conv(section, key, err)
+	return parsed(l, section, key, def, exp, parseBool)
 }
 
 func (l *loader) byteSize(section, key, def string, exp map[string]any) (int64, error) {
-	v, err := l.value(section, key, def, exp)
-	if err != nil {
-		return 0, err
-	}
-	n, err := parseByteSize(v)
-	return n, l.conv(section, key, err)
+	return parsed(l, section, key, def, exp, parseByteSize)
 }
 
 func (l *loader) loadServer() (*Config, error) {
