@@ -326,16 +326,27 @@ func (a *API) addProcessGroup(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value
 	return nil, xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", name)
 }
 
-func (a *API) removeProcessGroup(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, error) {
+// readyGroup starts every call on an existing group: the daemon must be
+// running and v must be a string (a list or struct is INCORRECT_PARAMETERS,
+// any other value BAD_NAME with its str(), as in 4.2).
+func (a *API) readyGroup(v xmlrpc.Value) (string, error) {
 	if err := a.ready(); err != nil {
-		return nil, err
+		return "", err
 	}
-	name, isString, err := groupArg(p[0])
+	name, isString, err := groupArg(v)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if !isString {
-		return nil, xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", name)
+		return "", xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", name)
+	}
+	return name, nil
+}
+
+func (a *API) removeProcessGroup(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, error) {
+	name, err := a.readyGroup(p[0])
+	if err != nil {
+		return nil, err
 	}
 	return true, a.opts.Engine.RemoveGroup(name)
 }
@@ -381,15 +392,9 @@ func renameBadName(err error, spec string) error {
 
 func (a *API) group(fn groupFunc) func(context.Context, []xmlrpc.Value) (xmlrpc.Value, error) {
 	return func(ctx context.Context, p []xmlrpc.Value) (xmlrpc.Value, error) {
-		if err := a.ready(); err != nil {
-			return nil, err
-		}
-		name, isString, err := groupArg(p[0])
+		name, err := a.readyGroup(p[0])
 		if err != nil {
 			return nil, err
-		}
-		if !isString {
-			return nil, xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", name)
 		}
 		res, err := fn(ctx, name, wait(p, 1))
 		return results(res), err
@@ -427,15 +432,9 @@ func (a *API) signalProcess(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, 
 }
 
 func (a *API) signalProcessGroup(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, error) {
-	if err := a.ready(); err != nil {
-		return nil, err
-	}
-	name, isString, err := groupArg(p[0])
+	name, err := a.readyGroup(p[0])
 	if err != nil {
 		return nil, err
-	}
-	if !isString {
-		return nil, xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", name)
 	}
 	sig, err := signalArg(p[1])
 	if err != nil {
