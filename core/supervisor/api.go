@@ -324,7 +324,8 @@ func (s *Supervisor) stopOne(spec string, p *proc, wait bool) (*waiter, error) {
 	}, nil
 }
 
-// single runs one start/stop request and waits for its outcome.
+// single runs one start, stop or signal request and waits for its outcome;
+// a whole-group spec ("g:*") goes to group instead.
 func (s *Supervisor) single(ctx context.Context, spec string, wait bool,
 	op func(string, *proc, bool) (*waiter, error), group func(context.Context, string, bool) ([]Result, error)) error {
 	var w *waiter
@@ -518,27 +519,10 @@ func (s *Supervisor) signalOne(sigName string) func(string, *proc) (*waiter, err
 // SignalProcess is signalProcess: sig is a name ("HUP", "SIGHUP") or a
 // number as text. A whole-group spec signals the group.
 func (s *Supervisor) SignalProcess(spec, sig string) error {
-	var isGroup bool
-	err := s.call(func() error {
-		if err := s.checkMood(); err != nil {
-			return err
-		}
-		_, p, err := s.lookup(spec)
-		if err != nil {
-			return err
-		}
-		if p == nil {
-			isGroup = true
-			return nil
-		}
-		_, err = s.signalOne(sig)(spec, p)
-		return err
-	})
-	if err == nil && isGroup {
-		g, _ := SplitNamespec(spec)
-		_, err = s.SignalGroup(g, sig)
-	}
-	return err
+	signal := s.signalOne(sig)
+	return s.single(context.Background(), spec, false,
+		func(spec string, p *proc, _ bool) (*waiter, error) { return signal(spec, p) },
+		func(_ context.Context, g string, _ bool) ([]Result, error) { return s.SignalGroup(g, sig) })
 }
 
 // SignalGroup is signalProcessGroup.
