@@ -1,8 +1,6 @@
 package web
 
 import (
-	"bufio"
-	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -149,45 +147,9 @@ func (ld *liveDaemon) appendLine(t *testing.T, line string) {
 	appendFile(t, ld.In, line+"\n")
 }
 
-// liveStream opens a streaming URL (/logtail/..., /mainlogtail) with the
+// stream opens a streaming URL (/logtail/..., /mainlogtail) with the
 // right credentials and reads it line by line until the test ends.
 func (ld *liveDaemon) stream(t *testing.T, path string) (*http.Response, *streamReader) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", ld.Base+path, nil)
-	req.Header.Set("Authorization", authHeader(liveUser, livePass))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	sr := &streamReader{t: t, lines: make(chan string, 1000)}
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			sr.lines <- sc.Text()
-		}
-		close(sr.lines)
-	}()
-	return resp, sr
-}
-
-// expectContains waits for a line containing part and returns it.
-func (sr *streamReader) expectContains(part string) string {
-	sr.t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case l, ok := <-sr.lines:
-			if !ok {
-				sr.t.Fatalf("stream ended before a line with %q", part)
-			}
-			if strings.Contains(l, part) {
-				return l
-			}
-		case <-deadline:
-			sr.t.Fatalf("no line with %q within 10s", part)
-		}
-	}
+	return streamLines(t, http.DefaultClient, ld.Base+path, authHeader(liveUser, livePass))
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -301,15 +302,25 @@ type streamReader struct {
 
 func openStream(t *testing.T, srv *httptest.Server, path string) (*http.Response, *streamReader) {
 	t.Helper()
+	return streamLines(t, srv.Client(), srv.URL+path, "")
+}
+
+// streamLines GETs url (with an Authorization header unless auth is empty)
+// and reads the response line by line until the test ends.
+func streamLines(t *testing.T, client *http.Client, url, auth string) (*http.Response, *streamReader) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+path, nil)
-	resp, err := srv.Client().Do(req)
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
-	sr := &streamReader{t: t, lines: make(chan string, 100)}
+	sr := &streamReader{t: t, lines: make(chan string, 1000)}
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
@@ -320,20 +331,34 @@ func openStream(t *testing.T, srv *httptest.Server, path string) (*http.Response
 	return resp, sr
 }
 
+// expect waits for the line want.
 func (sr *streamReader) expect(want string) {
+	sr.t.Helper()
+	sr.await(fmt.Sprintf("%q", want), func(l string) bool { return l == want })
+}
+
+// expectContains waits for a line containing part and returns it.
+func (sr *streamReader) expectContains(part string) string {
+	sr.t.Helper()
+	return sr.await(fmt.Sprintf("a line with %q", part), func(l string) bool { return strings.Contains(l, part) })
+}
+
+// await reads lines until one matches, failing the test after 10s or at
+// the end of the stream.
+func (sr *streamReader) await(what string, match func(string) bool) string {
 	sr.t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
 		case l, ok := <-sr.lines:
 			if !ok {
-				sr.t.Fatalf("stream ended before %q", want)
+				sr.t.Fatalf("stream ended before %s", what)
 			}
-			if l == want {
-				return
+			if match(l) {
+				return l
 			}
 		case <-deadline:
-			sr.t.Fatalf("no line %q within 10s", want)
+			sr.t.Fatalf("no line %s within 10s", what)
 		}
 	}
 }
