@@ -3,7 +3,6 @@ package daemon_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,19 +18,8 @@ import (
 	"super/core/xmlrpc"
 )
 
-const conf = `[unix_http_server]
-file=%[1]s/s.sock
-
-[supervisord]
-logfile=%[1]s/supervisord.log
-pidfile=%[1]s/supervisord.pid
-childlogdir=%[1]s
-identifier=testsup
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[program:idle]
+// idle is the one program of these tests; lifecycle adds another on SIGHUP.
+const idle = `[program:idle]
 command=/bin/sleep 1000
 autostart=false
 `
@@ -41,12 +29,12 @@ type daemon struct {
 	client *xmlrpc.Client
 }
 
-// startDaemon runs supervisord (oracle=true: Supervisor 4.2) on conf and
+// startDaemon runs supervisord (oracle=true: Supervisor 4.2) on idle and
 // waits until it is RUNNING.
 func startDaemon(t *testing.T, oracle bool) *daemon {
 	t.Helper()
 	dir := t.TempDir()
-	d := &daemon{Daemon: testbin.StartConf(t, oracle, dir, fmt.Sprintf(conf, dir))}
+	d := &daemon{Daemon: testbin.StartConf(t, oracle, dir, testbin.BaseConf(dir)+idle)}
 	d.client = d.Client(t)
 	d.waitState(t, "RUNNING")
 	return d
