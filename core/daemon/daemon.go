@@ -187,10 +187,6 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 		Logger:          logger,
 		RemoteCommEvent: remoteComm,
 	}).Register(reg)
-	for _, ri := range cfg.RPCInterfaces {
-		logger.Info("RPC interface %s initialized", pyrepr.Str(ri.Name))
-	}
-
 	srv, err := server.Start(server.Options{
 		Unix: cfg.UnixHTTP,
 		Inet: cfg.InetHTTP,
@@ -199,6 +195,11 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 		// supervisorctl's tail -f and maintail -f read.
 		Routes: []server.Route{{Prefix: "/", Handler: web.New(web.Engine{Sup: engine, Log: logger})}},
 		Log:    func(level config.LogLevel, msg string) { logger.Log(level, "%s", msg) },
+		OnServer: func(string) {
+			for _, ri := range cfg.RPCInterfaces {
+				logger.Info("RPC interface %s initialized", pyrepr.Str(ri.Name))
+			}
+		},
 		Stderr: opts.Stderr,
 	})
 	if err != nil {

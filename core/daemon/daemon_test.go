@@ -3,6 +3,8 @@ package daemon_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -182,5 +184,33 @@ func TestListenError(t *testing.T) {
 		if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 2 || stderr.String() != want {
 			t.Errorf("second daemon next to %s: %v, stderr %q, want %q", d.Name, err, stderr.String(), want)
 		}
+	}
+}
+
+// TestStartupLogWithBothServers: with an inet and a unix server, the
+// startup lines come in 4.2's order — per server (inet first) the RPC
+// interface line, then its authentication warning.
+func TestStartupLogWithBothServers(t *testing.T) {
+	testbin.NeedOracle(t)
+	var logs [2]string
+	for i, oracle := range []bool{true, false} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		dir := t.TempDir()
+		conf := testbin.BaseConf(dir) + fmt.Sprintf("[inet_http_server]\nport=127.0.0.1:%d\n\n", port) + idle
+		d := &daemon{Daemon: testbin.StartConf(t, oracle, dir, conf)}
+		d.client = d.Client(t)
+		d.waitState(t, "RUNNING")
+		d.waitLog(t, "supervisord started with pid")
+		d.Stop()
+		log := d.maskedLog(t)
+		logs[i] = log[:strings.Index(log, "supervisord started with pid")]
+	}
+	if logs[0] != logs[1] {
+		t.Errorf("startup log differs:\n--- 4.2:\n%s--- super:\n%s", logs[0], logs[1])
 	}
 }

@@ -49,6 +49,10 @@ type Options struct {
 	// Log receives the server's log lines at Supervisor's levels (e.g. the
 	// CRIT "running without any HTTP authentication checking").
 	Log func(level config.LogLevel, msg string)
+	// OnServer, when set, is called as each server is set up, before its
+	// authentication warning: 4.2 initializes the RPC interfaces once per
+	// server and logs it there.
+	OnServer func(section string)
 	// Stderr receives what 4.2 writes to stderr before logging is set up
 	// ("Unlinking stale socket ..."); nil discards it.
 	Stderr io.Writer
@@ -93,15 +97,7 @@ func Start(opts Options) (*Server, error) {
 		opts.RPC = http.NotFoundHandler()
 	}
 	s := &Server{opts: opts}
-	if c := opts.Unix; c != nil {
-		l, info, err := listenUnix(c, opts.Stderr)
-		if err != nil {
-			return nil, err
-		}
-		s.add("unix_http_server", l, c.Username, c.Password)
-		last := s.listeners[len(s.listeners)-1]
-		last.sockPath, last.sockInfo = c.File, info
-	}
+	// inet first, then unix: 4.2's order, which its log lines follow.
 	if c := opts.Inet; c != nil {
 		addr := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
 		l, err := net.Listen("tcp", addr)
@@ -126,6 +122,16 @@ func Start(opts Options) (*Server, error) {
 		}
 		s.add("inet_http_server", l, c.Username, c.Password)
 	}
+	if c := opts.Unix; c != nil {
+		l, info, err := listenUnix(c, opts.Stderr)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.add("unix_http_server", l, c.Username, c.Password)
+		last := s.listeners[len(s.listeners)-1]
+		last.sockPath, last.sockInfo = c.File, info
+	}
 	for _, l := range s.listeners {
 		s.wg.Add(1)
 		go func() {
@@ -143,6 +149,9 @@ func (s *Server) log(level config.LogLevel, format string, args ...any) {
 }
 
 func (s *Server) add(section string, l net.Listener, username, password string) {
+	if s.opts.OnServer != nil {
+		s.opts.OnServer(section)
+	}
 	if username == "" {
 		s.log(config.LevelCritical, "Server %s running without any HTTP authentication checking", pyRepr(section))
 	}
