@@ -73,26 +73,3 @@ func BenchmarkDecodeLog1MiB(b *testing.B) {
 		}
 	}
 }
-
-// Encoding time must grow linearly with the string: 4 MiB within a small
-// factor of 4 × 1 MiB.
-func TestEncodeLinear(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing test")
-	}
-	small := testing.Benchmark(func(b *testing.B) {
-		s := strings.Repeat("a&b<c>\n", (1<<20)/7)
-		for b.Loop() {
-			EncodeResponse(&bytes.Buffer{}, s)
-		}
-	})
-	large := testing.Benchmark(func(b *testing.B) {
-		s := strings.Repeat("a&b<c>\n", (4<<20)/7)
-		for b.Loop() {
-			EncodeResponse(&bytes.Buffer{}, s)
-		}
-	})
-	if ratio := float64(large.NsPerOp()) / float64(small.NsPerOp()); ratio > 10 {
-		t.Errorf("4× the input took %.1f× the time", ratio)
-	}
-}
