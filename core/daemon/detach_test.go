@@ -29,7 +29,17 @@ func TestDaemonizeReportsReadinessAndErrors(t *testing.T) {
 	}
 	bin := testbin.Path(t, "supervisord")
 
-	if out, err := exec.Command(bin, "-c", conf).CombinedOutput(); err != nil {
+	// The detached daemon is no child of ours: mark it (and what it
+	// starts) through the environment so cleanup finds it whatever fails.
+	mark := "SUPER_TEST_DAEMONIZE=" + dir
+	t.Cleanup(func() {
+		for _, p := range testbin.WithEnv(mark) {
+			syscall.Kill(p.Pid, syscall.SIGKILL)
+		}
+	})
+	first := exec.Command(bin, "-c", conf)
+	first.Env = append(os.Environ(), mark)
+	if out, err := first.CombinedOutput(); err != nil {
 		t.Fatalf("supervisord without -n: %v\n%s", err, out)
 	}
 	pidData, err := os.ReadFile(filepath.Join(dir, "supervisord.pid"))
