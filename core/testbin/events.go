@@ -19,10 +19,12 @@ func ListenerScript(t testing.TB) string {
 		t.Skipf("%s is not installed: the example event listener needs it", Python)
 	}
 	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "examples", "listener.py")
-	p, err := filepath.Abs(p)
+	p, err := filepath.Abs(filepath.Join(filepath.Dir(file), "..", "..", "examples", "listener.py"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("the example listener is missing: %v", err)
 	}
 	return p
 }
