@@ -78,11 +78,16 @@ stdout_logfile=%[1]s/writer.log
 	if _, err := d.Wait(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	// The orphaned children are the test's to clean up (they keep the
-	// daemon's process group).
-	syscall.Kill(-d.Pid(), syscall.SIGKILL)
+	// The orphaned children are the test's to clean up. Each sits in its
+	// own process group (the daemon setpgid's every child), so they are
+	// killed one by one, as recorded before the daemon died.
 	for _, p := range kids {
-		testbin.Poll(5*time.Second, func() bool { return !testbin.Alive(p.Pid) })
+		syscall.Kill(p.Pid, syscall.SIGKILL)
+	}
+	for _, p := range kids {
+		if err := testbin.Poll(5*time.Second, func() bool { return !testbin.Alive(p.Pid) }); err != nil {
+			t.Fatalf("orphan %d of the killed daemon still alive", p.Pid)
+		}
 	}
 	for _, f := range []string{d.Sock, filepath.Join(dir, "supervisord.pid")} {
 		if _, err := os.Lstat(f); err != nil {
