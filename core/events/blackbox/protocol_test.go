@@ -16,7 +16,7 @@ import (
 // is UNKNOWN and gets no events; the log says so as 4.2's does.
 func TestListenerProtocolViolation(t *testing.T) {
 	conf := `[eventlistener:rec]
-command=sh -c 'echo hello; echo world; sleep 100'
+command=sh -c 'echo hello; echo world; exec sleep 100'
 events=PROCESS_STATE
 startsecs=0
 `
