@@ -165,15 +165,27 @@ func (d *Daemon) Signal(sig syscall.Signal) error { return d.cmd.Process.Signal(
 
 // Stop ends the daemon (SIGTERM, then SIGKILL to its whole process group).
 func (d *Daemon) Stop() {
-	if d.Exited() {
-		return
+	if !d.Exited() {
+		d.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-d.waited:
+		case <-time.After(15 * time.Second):
+			syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+			<-d.waited
+		}
 	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.waited:
-	case <-time.After(15 * time.Second):
-		syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
-		<-d.waited
+	d.killStrays()
+}
+
+// killStrays kills what this daemon started and left behind (a program's
+// own children that outlive it, children of a daemon killed with -9):
+// every supervisor (ours and 4.2) gives its children SUPERVISOR_SERVER_URL
+// naming its socket, so they are found by that mark and no other
+// process is touched. Each child has its own process group, so killing
+// the daemon's group does not reach them.
+func (d *Daemon) killStrays() {
+	for _, p := range WithEnv("SUPERVISOR_SERVER_URL=" + d.URL) {
+		syscall.Kill(p.Pid, syscall.SIGKILL)
 	}
 }
 
