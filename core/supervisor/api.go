@@ -580,23 +580,19 @@ func (s *Supervisor) Groups() []*config.GroupConfig {
 }
 
 // Shutdown is shutdown: stop everything and make Run return.
-func (s *Supervisor) Shutdown() error {
-	return s.call(func() error {
-		if err := s.checkMood(); err != nil {
-			return err
-		}
-		s.mood = process.MoodShutdown
-		return nil
-	})
-}
+func (s *Supervisor) Shutdown() error { return s.leaveRunning(process.MoodShutdown) }
 
 // Restart is restart: stop everything, then reload and start again.
-func (s *Supervisor) Restart() error {
+func (s *Supervisor) Restart() error { return s.leaveRunning(process.MoodRestarting) }
+
+// leaveRunning moves the daemon to mood (shutdown or restart) unless it is
+// already leaving (SHUTDOWN_STATE).
+func (s *Supervisor) leaveRunning(mood process.Mood) error {
 	return s.call(func() error {
 		if err := s.checkMood(); err != nil {
 			return err
 		}
-		s.mood = process.MoodRestarting
+		s.mood = mood
 		return nil
 	})
 }
