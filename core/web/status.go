@@ -54,7 +54,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, form map[string
 	hdr := w.Header()
 	noCache(hdr)
 	hdr.Set("Content-Type", "text/html;charset=utf-8")
-	if err := statusTmpl.Execute(w, page); err != nil {
+	if err := statusTmpl().Execute(w, page); err != nil {
 		// The client went away; nothing to tell it.
 		return
 	}

@@ -53,7 +53,7 @@ func (h *Handler) tail(w http.ResponseWriter, r *http.Request, form map[string]s
 	hdr := w.Header()
 	noCache(hdr)
 	hdr.Set("Content-Type", "text/html;charset=utf-8")
-	tailTmpl.Execute(w, page)
+	tailTmpl().Execute(w, page)
 }
 
 // readTail is readProcessStdoutLog(name, -limit, 0) as text.
