@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"syscall"
 
 	"super/core/pyrepr"
 )
@@ -21,27 +22,47 @@ const tempChars = "abcdefghijklmnopqrstuvwxyz0123456789_"
 // 4.2 resolves AUTO once per process when its group is created; the name
 // then survives restarts of the process.
 func AutoChildLogName(childlogdir, name, identifier, channel string) (string, error) {
-	prefix := name + "-" + channel + "---" + identifier + "-"
-	var rnd [8]byte
 	for range 100 {
-		if _, err := rand.Read(rnd[:]); err != nil {
+		path, err := AutoChildLogPath(childlogdir, name, identifier, channel)
+		if err != nil {
 			return "", err
 		}
-		for i, c := range rnd {
-			rnd[i] = tempChars[int(c)%len(tempChars)]
-		}
-		path := filepath.Join(childlogdir, prefix+string(rnd[:])+".log")
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		err = CreateAutoChildLog(path)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
 			return "", err
 		}
-		f.Close()
 		return path, nil
 	}
-	return "", &fs.PathError{Op: "mkstemp", Path: filepath.Join(childlogdir, prefix+"XXXXXXXX.log"), Err: fs.ErrExist}
+	return "", &fs.PathError{Op: "mkstemp", Path: filepath.Join(childlogdir, name+"-"+channel+"---"+identifier+"-XXXXXXXX.log"), Err: fs.ErrExist}
+}
+
+// AutoChildLogPath picks an AUTO log file name as AutoChildLogName does,
+// without touching the disk: a daemon starting hundreds of programs names
+// their files at once and creates them (CreateAutoChildLog) off its spawn
+// path. With 8 random characters of 37 per process name and channel, two
+// names meet with odds of about one in 3.5e12.
+func AutoChildLogPath(childlogdir, name, identifier, channel string) (string, error) {
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", err
+	}
+	for i, c := range rnd {
+		rnd[i] = tempChars[int(c)%len(tempChars)]
+	}
+	return filepath.Join(childlogdir, name+"-"+channel+"---"+identifier+"-"+string(rnd[:])+".log"), nil
+}
+
+// CreateAutoChildLog creates the empty AUTO log file at path with mkstemp's
+// mode 0600; it fails with fs.ErrExist when the file is already there.
+func CreateAutoChildLog(path string) error {
+	fd, err := syscall.Open(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return syscall.Close(fd)
 }
 
 // autoLogPattern is 4.2's clear_autochildlogdir pattern, matched at the

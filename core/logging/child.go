@@ -21,6 +21,11 @@ type StreamOptions struct {
 	// as 4.2 rewrites it.
 	Log config.LogConfig
 
+	// Auto says Log.Logfile is an AUTO log (AutoChildLogPath), which
+	// may not exist yet: it is not opened before the first output, and
+	// that open creates it with mkstemp's mode 0600 when missing.
+	Auto bool
+
 	// StripANSI is [supervisord] strip_ansi: ANSI escape sequences are
 	// removed before the output goes anywhere.
 	StripANSI bool
@@ -91,7 +96,12 @@ func NewStream(opts StreamOptions) (*Stream, error) {
 		s.parser = &captureParser{out: s.logPiece, toggled: s.toggled}
 	}
 	var err error
-	if lc.Logfile != config.LogNone {
+	switch {
+	case lc.Logfile == config.LogNone:
+	case opts.Auto:
+		s.file = newFileSink(lc.Logfile, lc.Maxbytes, lc.Backups, s.reportFileError)
+		s.file.firstMode = 0o600
+	default:
 		s.file, err = openFileSink(lc.Logfile, lc.Maxbytes, lc.Backups, s.reportFileError)
 		if err != nil {
 			s.reportFileError(err)

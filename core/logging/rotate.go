@@ -45,14 +45,24 @@ type fileSink struct {
 	rotateAt time.Time // when a failed rotation may be tried again
 	report   func(error)
 	rotateFn func() error // tests replace rotation to inject failures
+
+	// firstMode, when set, is the mode a missing file is created with by
+	// the first open (0600 for an AUTO log, as 4.2's mkstemp); later
+	// files (after a rotation) get the usual 0666 less umask.
+	firstMode os.FileMode
+}
+
+func newFileSink(path string, maxBytes int64, backups int, report func(error)) *fileSink {
+	s := &fileSink{path: path, maxBytes: maxBytes, backups: backups, report: report}
+	s.rotateFn = s.rotate
+	return s
 }
 
 // openFileSink opens path for appending. On failure the sink is still
 // returned, in its failing state, together with the error: the caller decides
 // whether that is fatal (4.2 refuses to spawn then) or not.
 func openFileSink(path string, maxBytes int64, backups int, report func(error)) (*fileSink, error) {
-	s := &fileSink{path: path, maxBytes: maxBytes, backups: backups, report: report}
-	s.rotateFn = s.rotate
+	s := newFileSink(path, maxBytes, backups, report)
 	err := s.open(false)
 	if err != nil {
 		s.failing = true
@@ -81,10 +91,15 @@ func (s *fileSink) open(truncate bool) error {
 	if truncate {
 		flags |= os.O_TRUNC
 	}
-	f, err := os.OpenFile(s.path, flags, 0o666)
+	mode := os.FileMode(0o666)
+	if s.firstMode != 0 {
+		mode = s.firstMode
+	}
+	f, err := os.OpenFile(s.path, flags, mode)
 	if err != nil {
 		return err
 	}
+	s.firstMode = 0
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()

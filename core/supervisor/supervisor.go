@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -101,6 +102,8 @@ type Supervisor struct {
 
 	release releaser // returns idle heap after bursts of work
 
+	autoLogs *autoLogMaker // creates AUTO log files off the loop
+
 	// Everything below is owned by the loop goroutine.
 	cfg        *config.Config
 	mood       process.Mood
@@ -166,6 +169,7 @@ func New(cfg *config.Config, deps Deps) *Supervisor {
 		s.log = discardLogger{}
 	}
 	s.bus = events.NewBus(cfg.Supervisord.Identifier, s.log)
+	s.autoLogs = newAutoLogMaker(s.log)
 	return s
 }
 
@@ -252,6 +256,7 @@ func (s *Supervisor) openSink(c *config.ProcessConfig, stream string) (io.WriteC
 		Channel:   stream,
 		Log:       lc,
 		StripANSI: s.cfg.Supervisord.StripANSI,
+		Auto:      s.isAutoLog(c, stream),
 	}
 	if al, ok := s.log.(*logging.Logger); ok {
 		opts.Activity = al
@@ -266,6 +271,23 @@ func (s *Supervisor) openSink(c *config.ProcessConfig, stream string) (io.WriteC
 	}
 	es.Stream = st
 	return es, nil
+}
+
+// isAutoLog reports whether c's stream logs to an AUTO file (c carries the
+// resolved path by now; the process's own config still says AUTO).
+func (s *Supervisor) isAutoLog(c *config.ProcessConfig, stream string) bool {
+	g := s.groups[c.Group]
+	if g == nil {
+		return false
+	}
+	p := g.byName[c.Name]
+	if p == nil {
+		return false
+	}
+	if stream == "stdout" {
+		return p.Config.Stdout.Logfile == config.LogAuto && p.stdoutLog != ""
+	}
+	return p.Config.Stderr.Logfile == config.LogAuto && p.stderrLog != ""
 }
 
 // quietLogger receives log-file problems when the activity log is not a
@@ -286,10 +308,11 @@ func (s *Supervisor) addGroup(gc *config.GroupConfig) bool {
 			s.log.Error("%v", err)
 		}
 	}
+	var auto []autoLog
 	for _, pc := range gc.Processes {
 		p := &proc{group: g}
-		p.stdoutLog = s.resolveLog(pc, pc.Stdout.Logfile, "stdout")
-		p.stderrLog = s.resolveLog(pc, pc.Stderr.Logfile, "stderr")
+		p.stdoutLog = s.resolveLog(pc, pc.Stdout.Logfile, "stdout", &auto)
+		p.stderrLog = s.resolveLog(pc, pc.Stderr.Logfile, "stderr", &auto)
 		p.Process = process.New(pc, process.Options{
 			Log:     s.log,
 			Spawner: s.launcher,
@@ -299,6 +322,7 @@ func (s *Supervisor) addGroup(gc *config.GroupConfig) bool {
 		g.byName[pc.Name] = p
 	}
 	sort.SliceStable(g.procs, func(i, j int) bool { return g.procs[i].Config.Priority < g.procs[j].Config.Priority })
+	s.autoLogs.add(auto...)
 	s.groups[gc.Name] = g
 	s.order = append(s.order, g)
 	sort.SliceStable(s.order, func(i, j int) bool { return s.order[i].cfg.Priority < s.order[j].cfg.Priority })
@@ -307,7 +331,7 @@ func (s *Supervisor) addGroup(gc *config.GroupConfig) bool {
 	return true
 }
 
-func (s *Supervisor) resolveLog(pc *config.ProcessConfig, v, stream string) string {
+func (s *Supervisor) resolveLog(pc *config.ProcessConfig, v, stream string, auto *[]autoLog) string {
 	switch v {
 	case config.LogAuto:
 		dir := s.cfg.Supervisord.Childlogdir
@@ -318,11 +342,21 @@ func (s *Supervisor) resolveLog(pc *config.ProcessConfig, v, stream string) stri
 		if ident == "" {
 			ident = "supervisor"
 		}
-		path, err := logging.AutoChildLogName(dir, pc.Name, ident, stream)
+		path, err := logging.AutoChildLogPath(dir, pc.Name, ident, stream)
+		if err == nil {
+			// A missing or unusable childlogdir is reported now, as
+			// 4.2's mkstemp fails at this point, rather than at the
+			// first output.
+			var st os.FileInfo
+			if st, err = os.Stat(dir); err == nil && !st.IsDir() {
+				err = &fs.PathError{Op: "open", Path: path, Err: syscall.ENOTDIR}
+			}
+		}
 		if err != nil {
 			s.log.Error("could not create %s log for %s: %v", stream, pc.Name, err)
 			return ""
 		}
+		*auto = append(*auto, autoLog{path: path, process: pc.Name, channel: stream})
 		return path
 	case config.LogSyslog:
 		return ""
@@ -696,6 +730,9 @@ func (s *Supervisor) checkWaiters() {
 // nil. Run may be called once.
 func (s *Supervisor) Run(ctx context.Context) error {
 	defer close(s.done)
+	// The next daemon run clears AUTO logs at startup; none may still be
+	// in the making then.
+	defer s.autoLogs.wait()
 	chld := make(chan os.Signal, 1)
 	signal.Notify(chld, syscall.SIGCHLD)
 	defer signal.Stop(chld)

@@ -55,10 +55,10 @@ func TestAutoLogsCreatedAndCleaned(t *testing.T) {
 	}
 	first := map[string]string{}
 	for _, ch := range []string{"stdout", "stderr"} {
-		logs := autoLogs(t, dir, "auto", ch)
-		if len(logs) != 1 {
-			t.Fatalf("%s AUTO logs: %v, want one", ch, logs)
-		}
+		// The files are made off the spawn path: they appear shortly.
+		var logs []string
+		waitFor(t, 10*time.Second, func() bool { logs = autoLogs(t, dir, "auto", ch); return len(logs) == 1 },
+			func() string { return fmt.Sprintf("%s AUTO logs: %v, want one", ch, logs) })
 		if !regexp.MustCompile(`/auto-` + ch + `---testsup-[a-z0-9_]{8}\.log$`).MatchString(logs[0]) {
 			t.Errorf("AUTO log name %s is not 4.2's", logs[0])
 		}
@@ -85,10 +85,9 @@ func TestAutoLogsCreatedAndCleaned(t *testing.T) {
 		if _, err := os.Stat(first[ch]); !os.IsNotExist(err) {
 			t.Errorf("AUTO log of the previous run %s not cleaned: %v", first[ch], err)
 		}
-		logs := autoLogs(t, dir, "auto", ch)
-		if len(logs) != 1 {
-			t.Fatalf("%s AUTO logs after restart: %v, want one", ch, logs)
-		}
+		var logs []string
+		waitFor(t, 10*time.Second, func() bool { logs = autoLogs(t, dir, "auto", ch); return len(logs) == 1 },
+			func() string { return fmt.Sprintf("%s AUTO logs after restart: %v, want one", ch, logs) })
 		second[ch] = logs[0]
 	}
 	d.Stop()
@@ -100,9 +99,9 @@ func TestAutoLogsCreatedAndCleaned(t *testing.T) {
 		if _, err := os.Stat(second[ch]); err != nil {
 			t.Errorf("nocleanup=true removed %s: %v", second[ch], err)
 		}
-		if logs := autoLogs(t, dir, "auto", ch); len(logs) != 2 {
-			t.Errorf("%s AUTO logs with nocleanup: %v, want the old and a new one", ch, logs)
-		}
+		var logs []string
+		waitFor(t, 10*time.Second, func() bool { logs = autoLogs(t, dir, "auto", ch); return len(logs) == 2 },
+			func() string { return fmt.Sprintf("%s AUTO logs with nocleanup: %v, want the old and a new one", ch, logs) })
 	}
 }
 

@@ -1,0 +1,81 @@
+package supervisor
+
+import (
+	"errors"
+	"io/fs"
+	"sync"
+
+	"super/core/logging"
+)
+
+// autoLogMaker creates AUTO child log files in the background. 4.2 creates
+// each one (mkstemp) while building the process groups, before the first
+// spawn; at hundreds of programs those file creations, each a journalled
+// directory update, were most of the time from daemon start to all
+// RUNNING. The names are picked at once (logging.AutoChildLogPath) and
+// reported by the API immediately; the files follow here, in order, on
+// one goroutine (creations in one directory serialise in the kernel
+// anyway, and one goroutine holds at most one thread in a blocking open).
+// A stream that writes first simply creates its file itself.
+type autoLogMaker struct {
+	log Logger
+
+	mu      sync.Mutex
+	queue   []autoLog
+	running bool
+	idle    sync.Cond // signalled when the queue drains
+}
+
+type autoLog struct {
+	path, process, channel string
+}
+
+func newAutoLogMaker(log Logger) *autoLogMaker {
+	m := &autoLogMaker{log: log}
+	m.idle.L = &m.mu
+	return m
+}
+
+// add queues files for creation; it never blocks on the disk.
+func (m *autoLogMaker) add(files ...autoLog) {
+	if len(files) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.queue = append(m.queue, files...)
+	if !m.running {
+		m.running = true
+		go m.run()
+	}
+}
+
+func (m *autoLogMaker) run() {
+	for {
+		m.mu.Lock()
+		batch := m.queue
+		m.queue = nil
+		if len(batch) == 0 {
+			m.running = false
+			m.idle.Broadcast()
+			m.mu.Unlock()
+			return
+		}
+		m.mu.Unlock()
+		for _, f := range batch {
+			err := logging.CreateAutoChildLog(f.path)
+			if err != nil && !errors.Is(err, fs.ErrExist) {
+				m.log.Error("could not create %s log for %s: %v", f.channel, f.process, err)
+			}
+		}
+	}
+}
+
+// wait returns once every queued file has been attempted.
+func (m *autoLogMaker) wait() {
+	m.mu.Lock()
+	for m.running {
+		m.idle.Wait()
+	}
+	m.mu.Unlock()
+}
