@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Children's output pipes are watched by one epoll instance for the whole
@@ -19,6 +21,28 @@ import (
 // then re-arms it. So at most one goroutine ever reads a pipe, and a busy
 // pipe is drained at full speed without a trip through epoll per read.
 
+// A child that floods its output is throttled by the pipe: with the
+// default 64 KiB a writer of big blocks sleeps and wakes every 64 KiB,
+// and each pause costs the reader an epoll round trip. So the first time a
+// read fills the buffer (the pipe was full: the child is waiting on us),
+// the pipe is grown to floodPipeSize and later reads take up to
+// floodReadSize, 4.2's read size, so that a chunk reaching the log is
+// never larger than in 4.2 (a log file overshoots maxbytes by less than
+// one chunk, and a PROCESS_LOG event carries one chunk). Quiet pipes keep
+// the default: a pipe's capacity counts against its user's pipe quota
+// (fs.pipe-user-pages-soft) whether filled or not, hence also the cap on
+// how many pipes are grown at once.
+const (
+	floodPipeSize = 1 << 20 // the default fs.pipe-max-size
+	floodReadSize = 2 << 16 // 4.2's readfd
+	maxGrownPipes = 16      // 16 MiB of a 64 MiB default quota
+)
+
+var (
+	grownPipes atomic.Int32
+	floodBufs  = sync.Pool{New: func() any { b := make([]byte, floodReadSize); return &b }}
+)
+
 // outPipe is the parent's read end of one output pipe of a child.
 type outPipe struct {
 	id uint64 // epoll data; never reused, so a stale event finds nothing
@@ -27,6 +51,10 @@ type outPipe struct {
 	wg *sync.WaitGroup // Done once fd and w are closed
 
 	stopping atomic.Bool // drain grace over: finish at the next pause
+
+	// grown: the pipe was enlarged (and counts in grownPipes); noGrow: it
+	// cannot be. Only the pipe's one reader touches them.
+	grown, noGrow bool
 
 	mu     sync.Mutex
 	busy   bool // a goroutine is draining; epoll is disarmed
@@ -121,8 +149,12 @@ func (p *outPoller) run() {
 // drain reads until the pipe is empty, then re-arms it; at end of file,
 // on an error, or once the drain grace is over it closes the pipe.
 func (o *outPipe) drain() {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	pool := &bufPool
+	if o.grown {
+		pool = &floodBufs
+	}
+	bp := pool.Get().(*[]byte)
+	defer func() { pool.Put(bp) }()
 	buf := *bp
 	for {
 		n, err := syscall.Read(o.fd, buf)
@@ -131,6 +163,12 @@ func (o *outPipe) drain() {
 			if o.stopping.Load() {
 				o.finish()
 				return
+			}
+			if n == len(buf) && !o.grown && !o.noGrow && o.grow() {
+				pool.Put(bp)
+				pool = &floodBufs
+				bp = pool.Get().(*[]byte)
+				buf = *bp
 			}
 			continue
 		}
@@ -155,6 +193,24 @@ func (o *outPipe) drain() {
 		o.finish() // end of file or a read error
 		return
 	}
+}
+
+// grow enlarges a flooded pipe (see floodPipeSize). When the cap on grown
+// pipes is reached it tries again at a later full read; when the kernel
+// refuses (a lowered fs.pipe-max-size, the user's pipe quota) it gives up
+// on this pipe.
+func (o *outPipe) grow() bool {
+	if grownPipes.Add(1) > maxGrownPipes {
+		grownPipes.Add(-1)
+		return false
+	}
+	if _, err := unix.FcntlInt(uintptr(o.fd), unix.F_SETPIPE_SZ, floodPipeSize); err != nil {
+		grownPipes.Add(-1)
+		o.noGrow = true
+		return false
+	}
+	o.grown = true
+	return true
 }
 
 // stop ends the drain grace: an idle pipe is closed now, a busy one when
@@ -187,6 +243,9 @@ func (o *outPipe) finish() {
 	outputs.mu.Unlock()
 	syscall.EpollCtl(outputs.epfd, syscall.EPOLL_CTL_DEL, o.fd, nil)
 	syscall.Close(o.fd)
+	if o.grown {
+		grownPipes.Add(-1)
+	}
 	o.w.Close()
 	o.wg.Done()
 }
