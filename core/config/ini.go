@@ -382,6 +382,14 @@ func (d *iniDoc) HasSection(name string) bool {
 
 // Get is configparser's get: the section's own key, else DEFAULT's.
 func (d *iniDoc) Get(section, key string) (string, bool) {
+	// keyPos knows every key read or set; asking go-ini for a key it does
+	// not have builds an error value, and most of the keys a program
+	// section is asked for are absent (defaults).
+	if _, ok := d.keyPos[section][key]; !ok {
+		if _, ok := d.keyPos[defaultSection][key]; !ok {
+			return "", false
+		}
+	}
 	if s, err := d.f.GetSection(section); err == nil {
 		if k, err := s.GetKey(escapeINI(key)); err == nil {
 			return unescapeINI(k.Value()), true
