@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // retryInterval bounds how often a sink whose file could not be opened tries
@@ -179,19 +181,56 @@ func (s *fileSink) rotate() error {
 	if s.backups > 0 {
 		for i := s.backups - 1; i > 0; i-- {
 			src := s.path + "." + strconv.Itoa(i)
-			if err := os.Rename(src, s.path+"."+strconv.Itoa(i+1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Stat(src); err != nil {
+				continue // 4.2 shifts only the backups that exist
+			}
+			if err := removeAndRename(src, s.path+"."+strconv.Itoa(i+1)); err != nil {
 				// Keep appending to the live file: nothing is lost, the
 				// rotation is retried later.
 				return err
 			}
 		}
-		if err := os.Rename(s.path, s.path+".1"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := removeAndRename(s.path, s.path+".1"); err != nil {
 			// The live file could not be moved away: keep appending to it
 			// rather than truncating (and losing) it.
 			return err
 		}
 	}
 	return s.reopenAfter(nil)
+}
+
+// removeAndRename moves src to dst as 4.2 does: dst is removed first, then
+// src renamed; either being gone already is no error. Removing first also
+// matters for speed: ext4 starts writing a file renamed over an existing
+// one to disk at once (its replace-via-rename safeguard), in the renaming
+// thread, for the whole backlog of a busy log.
+func removeAndRename(src, dst string) error {
+	if err := removeLater(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(src, dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// removeLater unlinks path at once but frees its blocks off the caller's
+// thread. Freeing a file of maxbytes (the oldest backup, dropped at every
+// rotation once all backups exist) takes tens of milliseconds, for which
+// the child's output would wait; the kernel frees an unlinked file when
+// its last reference goes, so a reference (O_PATH: no access needed, any
+// file type, a symlink itself) is held across the unlink and dropped by a
+// goroutine.
+func removeLater(path string) error {
+	fd, oerr := unix.Open(path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	var err error
+	if uerr := unix.Unlink(path); uerr != nil { // a directory is not removed, as in 4.2
+		err = &fs.PathError{Op: "remove", Path: path, Err: uerr}
+	}
+	if oerr == nil {
+		go unix.Close(fd)
+	}
+	return err
 }
 
 // reopenAfter closes the current file and opens a fresh, empty one; prior is
