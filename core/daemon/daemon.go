@@ -14,6 +14,7 @@ import (
 	"os/user"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -79,33 +80,14 @@ func Run(cfg *config.Config, opts Options) int {
 		return detach(opts.Stderr)
 	}
 	opts.ready = ready
-	// The engine handles the daemon's signals only while it runs; between
-	// two runs (a restart) their default action would apply, and a SIGHUP
-	// arriving then (a burst of them, a reload script run twice) killed
-	// the daemon and orphaned its children. Keeping them caught for the
-	// daemon's whole life closes that gap; a stop request that arrives
-	// in it is honoured instead of the restart.
-	gap := make(chan os.Signal, 16)
-	signal.Notify(gap, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
-	defer signal.Stop(gap)
-	stopRequested := func() bool {
-		stop := false
-		for {
-			select {
-			case sig := <-gap:
-				stop = stop || sig == syscall.SIGTERM || sig == syscall.SIGINT || sig == syscall.SIGQUIT
-			default:
-				return stop
-			}
-		}
-	}
+	sigs := relaySignals()
+	defer sigs.close()
 	for first := true; ; first = false {
-		stopRequested() // the engine saw these
-		status, restart := runOnce(cfg, &opts, first)
+		status, restart := runOnce(cfg, &opts, first, sigs)
 		if !restart {
 			return status
 		}
-		if stopRequested() {
+		if sigs.stopRequested() {
 			return 0
 		}
 		next, err := opts.Reload()
@@ -113,10 +95,77 @@ func Run(cfg *config.Config, opts Options) int {
 			return usage(&opts, err.Error())
 		}
 		cfg = next
-		if stopRequested() {
+		if sigs.stopRequested() {
 			return 0
 		}
 	}
+}
+
+// signalRelay is the one receiver of the daemon's signals for its whole
+// life. Were the engine to catch them itself, the default action (death,
+// orphaning the children) would apply between two runs (a restart), and a
+// stop signal that came after the reload but before the next engine
+// listened would be lost: the daemon ran on. The relay passes each signal
+// to the running engine, which logs and acts on it as 4.2 does, and
+// remembers a stop request for the daemon, to be honoured instead of the
+// restart or before the next engine starts anything.
+type signalRelay struct {
+	ch chan os.Signal
+
+	mu     sync.Mutex
+	engine *supervisor.Supervisor // the engine about to run or running; nil between runs
+	stop   bool                   // SIGTERM, SIGINT or SIGQUIT arrived
+}
+
+func relaySignals() *signalRelay {
+	r := &signalRelay{ch: make(chan os.Signal, 16)}
+	signal.Notify(r.ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
+	go r.loop()
+	return r
+}
+
+func (r *signalRelay) loop() {
+	for sig := range r.ch {
+		s := sig.(syscall.Signal)
+		r.mu.Lock()
+		if s == syscall.SIGTERM || s == syscall.SIGINT || s == syscall.SIGQUIT {
+			r.stop = true
+		}
+		engine := r.engine
+		r.mu.Unlock()
+		if engine != nil {
+			engine.Signal(s) // returns at once when that engine has stopped
+		}
+	}
+}
+
+// attach makes engine the receiver of the signals to come, unless a stop
+// signal has arrived: then it reports true and the engine must not run.
+func (r *signalRelay) attach(engine *supervisor.Supervisor) (stopped bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stop {
+		return true
+	}
+	r.engine = engine
+	return false
+}
+
+func (r *signalRelay) detach() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.engine = nil
+}
+
+func (r *signalRelay) stopRequested() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stop
+}
+
+func (r *signalRelay) close() {
+	signal.Stop(r.ch)
+	close(r.ch)
 }
 
 // usage is 4.2's options.usage: the message, a pointer to -h, status 2.
@@ -131,7 +180,7 @@ type startupMessages struct {
 	criticals, warnings, infos []string
 }
 
-func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart bool) {
+func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay) (status int, restart bool) {
 	msgs := startupMessages{warnings: append([]string(nil), cfg.Warnings...)}
 	for _, f := range cfg.IncludedFiles {
 		msgs.infos = append(msgs.infos, fmt.Sprintf("Included extra file %q during parsing", f))
@@ -169,8 +218,7 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 		// The engine logs "supervisord logreopen" itself; Logger.Reopen
 		// would log it a second time, so reopen by installing the same
 		// sinks again.
-		ReopenLogs:    func() { logger.Configure(cfg.Supervisord, logOpts) },
-		HandleSignals: true,
+		ReopenLogs: func() { logger.Configure(cfg.Supervisord, logOpts) },
 	})
 	// sendRemoteCommEvent feeds the engine's event bus unless the caller
 	// takes the events itself.
@@ -227,6 +275,10 @@ func runOnce(cfg *config.Config, opts *Options, first bool) (status int, restart
 		opts.Started(addrs)
 	}
 
+	if sigs.attach(engine) {
+		return 0, false
+	}
+	defer sigs.detach()
 	switch err := engine.Run(opts.Context); {
 	case err == nil:
 		return 0, false
