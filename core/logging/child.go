@@ -64,9 +64,11 @@ type Stream struct {
 	file   *fileSink // nil: no file
 	syslog *Syslog   // nil: no syslog
 	strip  ansiStripper
-	parser *captureParser // nil: capture mode off
-	capbuf boundedBuffer
-	closed bool
+	// escCapturing: the mode of the piece whose trailing ESC strip holds.
+	escCapturing bool
+	parser       *captureParser // nil: capture mode off
+	capbuf       boundedBuffer
+	closed       bool
 
 	syslogPrefix string // "name ", as 4.2's syslog format
 
@@ -145,12 +147,32 @@ func (s *Stream) logPiece(p []byte, capturing bool) {
 		return
 	}
 	if s.opts.StripANSI {
+		if s.strip.pendingESC && capturing != s.escCapturing {
+			// A capture token came between the ESC and these bytes: no
+			// sequence spans them.
+			s.flushESC()
+		}
 		s.stripped = s.strip.appendStripped(s.stripped[:0], p)
+		s.escCapturing = capturing
 		p = s.stripped
 		if len(p) == 0 {
 			return
 		}
 	}
+	s.emit(p, capturing)
+}
+
+// flushESC writes out an ESC the stripper held back; s.mu is held.
+func (s *Stream) flushESC() {
+	if esc := s.strip.flush(s.stripped[:0]); len(esc) > 0 {
+		s.stripped = esc
+		s.emit(esc, s.escCapturing)
+	}
+}
+
+// emit sends a piece of output (stripped already) where it goes; s.mu is
+// held.
+func (s *Stream) emit(p []byte, capturing bool) {
 	if capturing {
 		s.capbuf.write(p)
 	} else {
@@ -215,6 +237,7 @@ func (s *Stream) Close() error {
 	if s.parser != nil {
 		s.parser.flush()
 	}
+	s.flushESC()
 	s.closed = true
 	if s.file != nil {
 		return s.file.Close()

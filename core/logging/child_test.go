@@ -115,7 +115,7 @@ func TestStripANSI(t *testing.T) {
 		for _, c := range chunks {
 			out = a.appendStripped(out, []byte(c))
 		}
-		return string(out)
+		return string(a.flush(out))
 	}
 	if py := oraclePythonOrEmpty(); py != "" {
 		for _, in := range inputs {
@@ -133,14 +133,31 @@ sys.stdout.write(binascii.hexlify(stripEscapes(binascii.unhexlify(sys.argv[1])))
 			}
 		}
 	}
-	if got := strip("red \x1b[", "31mtext\x1b[", "0m end"); got != "red text end" {
-		t.Errorf("split sequences: %q", got)
+	for _, c := range []struct {
+		chunks []string
+		want   string
+	}{
+		{[]string{"red \x1b[", "31mtext\x1b[", "0m end"}, "red text end"},
+		{[]string{"red \x1b", "[31mtext\x1b", "[0m end"}, "red text end"},
+		{[]string{"a\x1b", "b\x1b", "", "\x1b", "[Kc"}, "a\x1bb\x1bc"},
+		{[]string{"lone at the end \x1b"}, "lone at the end \x1b"},
+	} {
+		if got := strip(c.chunks...); got != c.want {
+			t.Errorf("strip%q = %q, want %q", c.chunks, got, c.want)
+		}
 	}
 	path := filepath.Join(t.TempDir(), "x.log")
 	s := newStreamOpts(t, StreamOptions{StripANSI: true, Log: config.LogConfig{Logfile: path}})
 	s.Write([]byte("\x1b[32mOK\x1b[0m\n"))
 	if b, _ := os.ReadFile(path); string(b) != "OK\n" {
 		t.Fatalf("log = %q", b)
+	}
+	// An ESC ending the output is written when the stream closes.
+	s.Write([]byte("\x1b"))
+	s.Write([]byte("[1mbold\x1b"))
+	s.Close()
+	if b, _ := os.ReadFile(path); string(b) != "OK\nbold\x1b" {
+		t.Fatalf("log after close = %q", b)
 	}
 }
 
