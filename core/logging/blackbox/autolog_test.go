@@ -49,7 +49,10 @@ func TestAutoLogsOfQuietPrograms(t *testing.T) {
 	path := autoLogs(t, dir, "idle", "stdout")[0]
 	d.Call(t, "supervisor.startProcess", "idle")
 	waitFor(t, 10*time.Second, func() bool { b, _ := os.ReadFile(path); return string(b) == "hello\n" },
-		func() string { b, _ := os.ReadFile(path); return fmt.Sprintf("%s holds %q, want \"hello\\n\"", path, b) })
+		func() string {
+			b, _ := os.ReadFile(path)
+			return fmt.Sprintf("%s holds %q, want \"hello\\n\"", path, b)
+		})
 	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("%s after output: %v %v, want mode 0600", path, st, err)
 	}

@@ -101,7 +101,9 @@ func TestAutoLogsCreatedAndCleaned(t *testing.T) {
 		}
 		var logs []string
 		waitFor(t, 10*time.Second, func() bool { logs = autoLogs(t, dir, "auto", ch); return len(logs) == 2 },
-			func() string { return fmt.Sprintf("%s AUTO logs with nocleanup: %v, want the old and a new one", ch, logs) })
+			func() string {
+				return fmt.Sprintf("%s AUTO logs with nocleanup: %v, want the old and a new one", ch, logs)
+			})
 	}
 }
 
