@@ -84,11 +84,6 @@ type Process struct {
 	systemStop     bool      // gave up (4.2's system_stop)
 	spawnerr       string
 	exitstatus     int
-
-	// The child's environment, built at the first spawn by envOf: it
-	// depends only on the config and the launcher, so restarts reuse it.
-	env   []string
-	envOf *Launcher
 }
 
 // New returns a process in the STOPPED state.

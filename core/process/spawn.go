@@ -128,6 +128,9 @@ type Launcher struct {
 	// or at once when the spawn fails. An error fails the spawn with its
 	// text.
 	Stdin func(p *config.ProcessConfig) (f *os.File, release func(), err error)
+
+	envOnce sync.Once
+	env     *launcherEnv
 }
 
 // PidSink is a sink that wants the child's pid (for event payloads): the
@@ -239,22 +242,33 @@ var spawnMu sync.Mutex
 // Environ builds the child's environment as 4.2 does: supervisord's
 // environment, SUPERVISOR_ENABLED, SUPERVISOR_SERVER_URL,
 // SUPERVISOR_PROCESS_NAME, SUPERVISOR_GROUP_NAME, then the [supervisord]
-// and the process's environment over it.
+// and the process's environment over it; a variable set again keeps its
+// first place.
+//
+// The daemon's own part is built once per Launcher and its "k=v" strings
+// are shared by every child's slice, which is built at each spawn and not
+// kept: hundreds of idle programs would otherwise each hold a private copy
+// of the whole environment.
 func (l *Launcher) Environ(cfg *config.ProcessConfig) []string {
-	env := map[string]string{}
-	var order []string
+	b := l.baseEnv()
+	out := make([]string, len(b.env), len(b.env)+4+len(l.DaemonEnv)+len(cfg.Environment))
+	copy(out, b.env)
+	var added map[string]int
 	set := func(k, v string) {
-		if _, ok := env[k]; !ok {
-			order = append(order, k)
+		i, ok := b.index[k]
+		if !ok {
+			i, ok = added[k]
 		}
-		env[k] = v
-	}
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			set(k, v)
+		if ok {
+			out[i] = k + "=" + v
+			return
 		}
+		if added == nil {
+			added = map[string]int{}
+		}
+		added[k] = len(out)
+		out = append(out, k+"="+v)
 	}
-	set("SUPERVISOR_ENABLED", "1")
 	url := cfg.ServerURL
 	if url == "" || strings.EqualFold(strings.TrimSpace(url), "AUTO") {
 		url = l.ServerURL
@@ -264,29 +278,52 @@ func (l *Launcher) Environ(cfg *config.ProcessConfig) []string {
 	}
 	set("SUPERVISOR_PROCESS_NAME", cfg.Name)
 	set("SUPERVISOR_GROUP_NAME", cfg.Group)
-	for _, m := range []map[string]string{l.DaemonEnv, cfg.Environment} {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			set(k, m[k])
-		}
+	for _, k := range b.daemonKeys {
+		set(k, l.DaemonEnv[k])
 	}
-	out := make([]string, len(order))
-	for i, k := range order {
-		out[i] = k + "=" + env[k]
+	keys := make([]string, 0, len(cfg.Environment))
+	for k := range cfg.Environment {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		set(k, cfg.Environment[k])
 	}
 	return out
 }
 
-// environ is Environ(p.Config), built once per process and launcher.
-func (l *Launcher) environ(p *Process) []string {
-	if p.envOf != l || p.env == nil {
-		p.env, p.envOf = l.Environ(p.Config), l
-	}
-	return p.env
+// launcherEnv is the part of every child's environment that comes from
+// supervisord itself.
+type launcherEnv struct {
+	env        []string       // "k=v": supervisord's environment and SUPERVISOR_ENABLED
+	index      map[string]int // key → position in env
+	daemonKeys []string       // DaemonEnv's keys, sorted
+}
+
+func (l *Launcher) baseEnv() *launcherEnv {
+	l.envOnce.Do(func() {
+		b := &launcherEnv{index: map[string]int{}}
+		set := func(k, kv string) {
+			if i, ok := b.index[k]; ok {
+				b.env[i] = kv
+				return
+			}
+			b.index[k] = len(b.env)
+			b.env = append(b.env, kv)
+		}
+		for _, kv := range os.Environ() {
+			if k, _, ok := strings.Cut(kv, "="); ok {
+				set(k, kv)
+			}
+		}
+		set("SUPERVISOR_ENABLED", "SUPERVISOR_ENABLED=1")
+		for k := range l.DaemonEnv {
+			b.daemonKeys = append(b.daemonKeys, k)
+		}
+		sort.Strings(b.daemonKeys)
+		l.env = b
+	})
+	return l.env
 }
 
 type discard struct{}
@@ -451,7 +488,7 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 
 	attr := &syscall.ProcAttr{
 		Dir:   cfg.Directory,
-		Env:   l.environ(p),
+		Env:   l.Environ(p.Config),
 		Files: files,
 		Sys: &syscall.SysProcAttr{
 			// Own process group: Ctrl-C on a foreground supervisord does not
