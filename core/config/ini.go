@@ -41,6 +41,12 @@ type iniDoc struct {
 	secPos   map[string]Pos
 	keyPos   map[string]map[string]Pos // section -> key -> last assignment
 	secFile  map[string]string         // section -> file that introduced it (section_to_file)
+
+	// only, when set, keeps the values of the sections it accepts and
+	// drops the others' (their headers and the syntax check of every line
+	// stay): supervisorctl reads only [supervisorctl] and [ctlplugin:x],
+	// and parsing hundreds of program sections was most of its start.
+	only func(section string) bool
 }
 
 func newIniDoc() *iniDoc {
@@ -292,6 +298,9 @@ func (d *iniDoc) read(name, data string) error {
 		}
 	}
 	for _, e := range entries {
+		if d.only != nil && e.section != defaultSection && !d.only(e.section) {
+			continue
+		}
 		if e.section != last {
 			writeHeader(&norm, e.section)
 			last = e.section

@@ -15,7 +15,7 @@ import (
 // (read_config, process_groups_from_parser, server_configs_from_parser and
 // the path normalization of realize). Errors are *Error values.
 func Load(path string) (*Config, error) {
-	l, err := newLoader(path)
+	l, err := newLoader(path, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +27,7 @@ func Load(path string) (*Config, error) {
 // [program:x] does not matter to it. Config.Supervisorctl and
 // Config.CtlPlugins are filled, the rest is left zero.
 func LoadClient(path string) (*Config, error) {
-	l, err := newLoader(path)
+	l, err := newLoader(path, clientSection)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,14 @@ type loader struct {
 	warnings []string
 }
 
-func newLoader(path string) (*loader, error) {
+// clientSection says which sections LoadClient needs the values of.
+func clientSection(name string) bool {
+	return name == "supervisorctl" || strings.HasPrefix(name, "ctlplugin:")
+}
+
+// newLoader reads path; only, when set, limits the sections whose values
+// are kept (see iniDoc.only).
+func newLoader(path string, only func(section string) bool) (*loader, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, &Error{Msg: fmt.Sprintf("could not find config file %s", path)}
@@ -74,6 +81,7 @@ func newLoader(path string) (*loader, error) {
 		return nil, &Error{Msg: fmt.Sprintf("could not read config file %s", path)}
 	}
 	l.doc = newIniDoc()
+	l.doc.only = only
 	if err := l.readInto(path, data); err != nil {
 		return nil, err
 	}
