@@ -294,7 +294,9 @@ func (d *iniDoc) read(name, data string) error {
 			d.secFile[h.section] = name
 			d.sections = append(d.sections, h.section)
 			d.keyPos[h.section] = map[string]Pos{}
-			writeHeader(&norm, h.section)
+			if d.only == nil || d.only(h.section) {
+				writeHeader(&norm, h.section)
+			}
 		}
 	}
 	for _, e := range entries {
