@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,4 +105,147 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// A child log that reaches the daemon's file size limit (RLIMIT_FSIZE, as
+// `ulimit -f` sets it; no root needed): each write past the limit fails
+// with EFBIG and raises SIGXFSZ, which must not kill the daemon (Go's
+// runtime ignores it). The daemon reports the failure once in the activity
+// log, keeps draining the child, keeps answering RPC and writing other
+// logs, and what did land in the log is whole lines in order up to the
+// cut.
+func TestLogFileSizeLimit(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	count := filepath.Join(dir, "count")
+	chatty := filepath.Join(dir, "chatty.log")
+	// Lines of about 100 bytes, so that the pipe's content (the daemon
+	// grows a flooded pipe to 1 MiB) is some 10000 lines.
+	pad := strings.Repeat("x", 84)
+	conf := testbin.BaseConf(dir) + fmt.Sprintf(`[program:chatty]
+command=sh -c 'i=0; while :; do i=$((i+1)); echo "chatty line $i %[4]s"; if [ $((i %%%% 500)) = 0 ]; then echo $i >> %[2]s; fi; done'
+startsecs=0
+stdout_logfile=%[1]s
+stdout_logfile_maxbytes=0
+
+[program:quiet]
+command=sh -c 'echo quiet says hello; exec sleep 1000'
+startsecs=0
+stdout_logfile=%[3]s/quiet.log
+`, chatty, count, dir, pad)
+	// sh counts ulimit -f in blocks of 512 bytes (1024 in bash): the
+	// limit in bytes is read back from /proc below.
+	d := startWrapped(t, dir, conf, nil, fmt.Sprintf("ulimit -f %d", pick(128, 8192)))
+	limit := fileSizeLimit(t, d.pid())
+	t.Logf("file size limit %d bytes", limit)
+	size := func() int64 {
+		fi, err := os.Stat(chatty)
+		if err != nil {
+			return -1
+		}
+		return fi.Size()
+	}
+	if err := testbin.Poll(pick(10*time.Second, 60*time.Second), func() bool { return size() >= limit || d.exited() }); err != nil || d.exited() {
+		t.Fatalf("chatty.log never reached the limit: %d of %d bytes (daemon exited: %v)\n%s\n%s", size(), limit, d.exited(), d.log(), d.out)
+	}
+	// One report per failure episode, not one per write.
+	report := fmt.Sprintf("'chatty' stdout log: write %s: file too large", chatty)
+	if err := testbin.Poll(10*time.Second, func() bool { return strings.Contains(d.log(), report) }); err != nil {
+		t.Fatalf("no %q in the activity log:\n%s", report, d.log())
+	}
+	// The child appends its line count to a side file every 500 lines
+	// (well below the limit); the last whole line is the latest.
+	counter := func() int {
+		b, _ := os.ReadFile(count)
+		f := strings.Split(string(b), "\n")
+		if len(f) < 2 {
+			return 0
+		}
+		n, _ := strconv.Atoi(f[len(f)-2])
+		return n
+	}
+	// The child goes on writing: the daemon drains its pipe although the
+	// bytes cannot be stored. 30000 lines are more than twice what its
+	// pipe can hold.
+	c0 := counter()
+	if err := testbin.Poll(pick(10*time.Second, 60*time.Second), func() bool { return counter() > c0+pick(30000, 300000) || d.exited() }); err != nil {
+		t.Fatalf("chatty stopped making progress at the size limit (counter %d → %d): the daemon blocks on its pipe", c0, counter())
+	}
+	if d.exited() {
+		t.Fatalf("the daemon died at the file size limit (SIGXFSZ not ignored?):\n%s\n%s", d.log(), d.out)
+	}
+	url := "unix://" + d.sock
+	if s := states(t, url); s["RUNNING"] != 2 {
+		t.Errorf("states at the file size limit: %v", s)
+	}
+	// Other logs are still written: quiet starts again and says hello
+	// again, and the activity log records it.
+	call(t, url, "supervisor.stopProcess", "quiet")
+	call(t, url, "supervisor.startProcess", "quiet")
+	quiet := filepath.Join(dir, "quiet.log")
+	if err := testbin.Poll(10*time.Second, func() bool {
+		b, _ := os.ReadFile(quiet)
+		return string(b) == "quiet says hello\nquiet says hello\n"
+	}); err != nil {
+		b, _ := os.ReadFile(quiet)
+		t.Errorf("quiet.log = %q after a restart of quiet", b)
+	}
+	act := d.log()
+	if n := countLines(act, "spawned: 'quiet'"); n != 2 {
+		t.Errorf("%d spawns of quiet in the activity log, want 2:\n%s", n, act)
+	}
+	if n := strings.Count(act, report); n != 1 {
+		t.Errorf("the write failure is reported %d times, want once:\n%s", n, tail(act, 10))
+	}
+	// What landed is lines 1, 2, 3 … whole and in order; only the last may
+	// be cut short by the limit.
+	b, err := os.ReadFile(chatty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(b)) != limit {
+		t.Errorf("chatty.log holds %d bytes, want the limit %d", len(b), limit)
+	}
+	lines := strings.Split(string(b), "\n")
+	last := lines[len(lines)-1]
+	lines = lines[:len(lines)-1]
+	for i, l := range lines {
+		if want := fmt.Sprintf("chatty line %d %s", i+1, pad); l != want {
+			t.Fatalf("line %d of chatty.log is %q, want %q", i+1, l, want)
+		}
+	}
+	if want := fmt.Sprintf("chatty line %d %s\n", len(lines)+1, pad); !strings.HasPrefix(want, last) {
+		t.Errorf("chatty.log ends in %q, not a beginning of %q", last, want)
+	}
+	t.Logf("%d whole lines logged; chatty wrote %d and more", len(lines), counter())
+	// The daemon still shuts down cleanly.
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.waited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the daemon did not exit on SIGTERM:\n%s", d.log())
+	}
+	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit status %d after SIGTERM, want 0\n%s", code, d.log())
+	}
+}
+
+// fileSizeLimit reads pid's soft RLIMIT_FSIZE in bytes from /proc.
+func fileSizeLimit(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Max file size"); ok {
+			f := strings.Fields(rest)
+			if n, err := strconv.ParseInt(f[0], 10, 64); err == nil && len(f) == 3 && f[2] == "bytes" {
+				return n
+			}
+			t.Fatalf("no file size limit in effect: %q", line)
+		}
+	}
+	t.Fatalf("no Max file size in /proc/%d/limits", pid)
+	return 0
 }
