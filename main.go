@@ -15,9 +15,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
-	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
 
 	"super/applets/echoconf"
 	"super/applets/pidproxy"
@@ -60,55 +59,47 @@ func run(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return superApp(argv, stdin, stdout, stderr)
 }
 
-// superApp handles `super <applet> ...` and `super --help`/`--version`.
-// Each applet parses its own arguments getopt-style, exactly like
-// Supervisor, so all this picks is the applet. It is written out rather
-// than built on a CLI library: a library linked into the one binary is
-// paged in and initialised by every supervisorctl run and held by every
-// daemon, for a help screen.
+// superApp handles `super <applet> ...`. urfave/cli only picks the applet and
+// serves `super --help`/`--version`; each applet parses its own arguments
+// getopt-style, exactly like Supervisor (SkipFlagParsing).
 func superApp(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(argv) < 2 {
-		writeHelp(stdout)
-		return 0
+	status := 0
+	app := &cli.App{
+		Name:            "super",
+		Usage:           "Supervisor 4.2, the process control system, as one static binary",
+		Version:         fmt.Sprintf("%s (Supervisor %s compatible)", version.Super, version.Supervisor),
+		Reader:          stdin,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {},
 	}
-	name := argv[1]
 	for _, a := range applets {
-		if name == a.name || slices.Contains(a.aliases, name) {
-			return a.run(a.name, argv[2:], stdin, stdout, stderr)
+		a := a
+		app.Commands = append(app.Commands, &cli.Command{
+			Name:            a.name,
+			Aliases:         a.aliases,
+			Usage:           a.usage,
+			SkipFlagParsing: true,
+			HideHelp:        true,
+			Action: func(c *cli.Context) error {
+				status = a.run(a.name, c.Args().Slice(), stdin, stdout, stderr)
+				return nil
+			},
+		})
+	}
+	app.Action = func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			fmt.Fprintf(stderr, "super: unknown applet %q\n\n", c.Args().First())
+			cli.ShowAppHelp(c)
+			status = 2
+			return nil
 		}
+		return cli.ShowAppHelp(c)
 	}
-	switch name {
-	case "-h", "--help", "-help":
-		writeHelp(stdout)
-		return 0
-	case "-v", "--version", "-version":
-		fmt.Fprintf(stdout, "super version %s (Supervisor %s compatible)\n", version.Super, version.Supervisor)
-		return 0
-	}
-	if strings.HasPrefix(name, "-") {
-		flag := strings.TrimLeft(name, "-")
-		flag, _, _ = strings.Cut(flag, "=")
-		fmt.Fprintf(stdout, "Incorrect Usage: flag provided but not defined: -%s\n\n", flag)
-		writeHelp(stdout)
-		fmt.Fprintf(stderr, "super: flag provided but not defined: -%s\n", flag)
+	if err := app.Run(argv); err != nil {
+		fmt.Fprintf(stderr, "super: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(stderr, "super: unknown applet %q\n\n", name)
-	writeHelp(stdout)
-	return 2
-}
-
-// writeHelp prints the applets and the global options.
-func writeHelp(w io.Writer) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "NAME:\n   super - Supervisor 4.2, the process control system, as one static binary\n\n"+
-		"USAGE:\n   super [global options] command [command options]\n\n"+
-		"VERSION:\n   %s (Supervisor %s compatible)\n\nCOMMANDS:\n", version.Super, version.Supervisor)
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	for _, a := range applets {
-		fmt.Fprintf(tw, "   %s\t%s\n", strings.Join(append([]string{a.name}, a.aliases...), ", "), a.usage)
-	}
-	tw.Flush()
-	b.WriteString("\nGLOBAL OPTIONS:\n   --help, -h     show help\n   --version, -v  print the version\n")
-	io.WriteString(w, b.String())
+	return status
 }
