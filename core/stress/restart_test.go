@@ -75,6 +75,55 @@ startsecs=0
 	}
 }
 
+// The stop signal follows the SIGHUP after delays swept over the whole
+// restart (stop, reload, start again and just after): whichever phase it
+// hits, the daemon exits 0, starts nothing once it has logged the signal,
+// starts the program at most once again, and leaves no child behind.
+func TestStopSignalSweptOverRestart(t *testing.T) {
+	t.Parallel()
+	steps := pick(4, 60)
+	for i := range steps {
+		sig := stopSignals[i%len(stopSignals)]
+		// A deliberate timing offset, not a wait for a condition.
+		delay := time.Duration(i) * 500 * time.Microsecond
+		t.Run(fmt.Sprintf("%s after %v", sigName(sig), delay), func(t *testing.T) {
+			d := testbin.Start(t, false, "[program:worker]\ncommand=sleep 1000\nstartsecs=0\n")
+			d.WaitState(t, "worker", "RUNNING", 10*time.Second)
+			kids := testbin.Descendants(d.Pid())
+			at := len(d.Log())
+			if err := d.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(delay)
+			if err := d.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			status, err := d.Wait(30 * time.Second)
+			if err != nil {
+				t.Fatalf("the daemon ignored the stop signal: %v", err)
+			}
+			if status != 0 {
+				t.Errorf("exit status %d, want 0\n%s", status, d.Log())
+			}
+			log := d.Log()[at:]
+			if n := countLines(log, "spawned: "); n > 1 {
+				t.Errorf("worker spawned %d times after the SIGHUP:\n%s", n, log)
+			}
+			if _, after, ok := strings.Cut(log, "received "+sigName(sig)+" indicating exit request"); ok && countLines(after, "spawned: ") > 0 {
+				t.Errorf("spawned after the %s was logged:\n%s", sigName(sig), log)
+			}
+			for _, p := range kids {
+				if testbin.Alive(p.Pid) {
+					t.Errorf("child %+v outlived the daemon", p)
+				}
+			}
+			if left := testbin.WithEnv("SUPERVISOR_SERVER_URL=" + d.URL); len(left) > 0 {
+				t.Errorf("children left behind: %+v", left)
+			}
+		})
+	}
+}
+
 // A stop signal that arrives while the restart reads the configuration
 // again, when no process engine is listening for signals, ends the daemon
 // instead of the restart. The configuration includes a named pipe, so the
