@@ -328,11 +328,21 @@ func FuzzLoad(f *testing.F) {
 		if cfg == nil {
 			t.Fatal("nil config without error")
 		}
-		if _, err := LoadClient(p); err != nil {
+		client, err := LoadClient(p)
+		if err != nil {
 			var ce *Error
 			if !errors.As(err, &ce) {
 				t.Fatalf("client rejection is not a *config.Error: %T %v", err, err)
 			}
+			return
+		}
+		// LoadClient reads only the client's sections; what it finds there
+		// must be what the full read found.
+		if !reflect.DeepEqual(client.Supervisorctl, cfg.Supervisorctl) {
+			t.Fatalf("LoadClient [supervisorctl] = %+v, Load = %+v", client.Supervisorctl, cfg.Supervisorctl)
+		}
+		if !reflect.DeepEqual(client.CtlPlugins, cfg.CtlPlugins) {
+			t.Fatalf("LoadClient ctlplugins = %+v, Load = %+v", client.CtlPlugins, cfg.CtlPlugins)
 		}
 	})
 }
