@@ -50,7 +50,7 @@ func TestCrashLoop(t *testing.T) {
 	after, _ := readUsage(d.Pid())
 	restarts := countLines(d.Log(), "spawned: ") - spawnedBefore
 	cpu := float64(after.cpuTicks-before.cpuTicks) / clkTck / elapsed.Seconds() * 100
-	t.Logf("crash loop, %d programs, %v: %d restarts (%.0f/s); daemon CPU %.0f%% of one core, RSS %d→%d KiB (peak %d), fds %d→%d; getState %v",
+	t.Logf("figure: crash loop, %d programs, %v: %d restarts (%.0f/s); daemon CPU %.0f%% of one core, RSS %d→%d KiB (peak %d), fds %d→%d; getState %v",
 		programs, elapsed.Round(time.Millisecond), restarts, float64(restarts)/elapsed.Seconds(), cpu,
 		before.rssKiB, after.rssKiB, peakRSS, before.fds, after.fds, lat)
 	if restarts < programs {

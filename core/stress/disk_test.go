@@ -63,12 +63,15 @@ stdout_logfile=%[3]s/quiet.log
 	// The child goes on writing: the daemon drains its pipe although the
 	// bytes cannot be stored.
 	c0 := counter()
+	full := time.Now()
 	if err := testbin.Poll(10*time.Second, func() bool { return counter() > c0+5000 }); err != nil {
 		t.Fatalf("chatty stopped making progress on a full disk (counter %d → %d): the daemon blocks on its pipe", c0, counter())
 	}
+	drained, fullFor := counter()-c0, time.Since(full)
 	url := "unix://" + d.sock
-	if s := states(t, url); s["RUNNING"] != 2 {
-		t.Errorf("states with a full log disk: %v", s)
+	st := states(t, url)
+	if st["RUNNING"] != 2 {
+		t.Errorf("states with a full log disk: %v", st)
 	}
 	q, _ := os.ReadFile(filepath.Join(dir, "quiet.log"))
 	if string(q) != "quiet says hello\n" {
@@ -97,6 +100,8 @@ stdout_logfile=%[3]s/quiet.log
 		prev = n
 	}
 	t.Logf("activity log:\n%s", tail(d.log(), 5))
+	t.Logf("figure: child log on a full 64 KiB tmpfs: the child went on writing (%d lines drained in %v), %d of 2 programs RUNNING and answering RPC; after clearProcessLogs %d whole lines checked in order",
+		drained, fullFor.Round(time.Millisecond), st["RUNNING"], max(len(lines)-2, 0))
 }
 
 func tail(s string, n int) string {
@@ -137,7 +142,6 @@ stdout_logfile=%[3]s/quiet.log
 	// limit in bytes is read back from /proc below.
 	d := startWrapped(t, dir, conf, nil, fmt.Sprintf("ulimit -f %d", pick(128, 8192)))
 	limit := fileSizeLimit(t, d.pid())
-	t.Logf("file size limit %d bytes", limit)
 	size := func() int64 {
 		fi, err := os.Stat(chatty)
 		if err != nil {
@@ -217,7 +221,7 @@ stdout_logfile=%[3]s/quiet.log
 	if want := fmt.Sprintf("chatty line %d %s\n", len(lines)+1, pad); !strings.HasPrefix(want, last) {
 		t.Errorf("chatty.log ends in %q, not a beginning of %q", last, want)
 	}
-	t.Logf("%d whole lines logged; chatty wrote %d and more", len(lines), counter())
+	written := counter()
 	// The daemon still shuts down cleanly.
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -225,9 +229,12 @@ stdout_logfile=%[3]s/quiet.log
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the daemon did not exit on SIGTERM:\n%s", d.log())
 	}
-	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+	code := d.cmd.ProcessState.ExitCode()
+	if code != 0 {
 		t.Errorf("exit status %d after SIGTERM, want 0\n%s", code, d.log())
 	}
+	t.Logf("figure: child log at the file size limit (%d bytes): %d whole lines checked in order, the child went on to line %d and more, write failure reported %d time(s), daemon survived SIGXFSZ and exited %d on SIGTERM",
+		limit, len(lines), written, strings.Count(act, report), code)
 }
 
 // fileSizeLimit reads pid's soft RLIMIT_FSIZE in bytes from /proc.

@@ -34,7 +34,8 @@ stopwaitsecs=1
 	d.WaitState(t, "stubborn2", "RUNNING", 10*time.Second)
 	t0 := time.Now()
 	d.Call(t, "supervisor.stopProcess", "stubborn")
-	if took := time.Since(t0); took < 900*time.Millisecond || took > 10*time.Second {
+	took := time.Since(t0)
+	if took < 900*time.Millisecond || took > 10*time.Second {
 		t.Errorf("stopProcess of a child ignoring SIGTERM took %v, want about stopwaitsecs=1", took)
 	}
 	if got := d.StateOf(t, "stubborn"); got != "STOPPED" {
@@ -44,15 +45,21 @@ stopwaitsecs=1
 		t.Errorf("no SIGKILL logged:\n%s", d.Log())
 	}
 	kids := testbin.Descendants(d.Pid())
+	t1 := time.Now()
 	d.Signal(syscall.SIGTERM)
 	if _, err := d.Wait(15 * time.Second); err != nil {
 		t.Fatal(err)
 	}
+	shutdown := time.Since(t1)
+	outlived := 0
 	for _, p := range kids {
 		if testbin.Alive(p.Pid) && p.Comm == "sh" {
 			t.Errorf("%+v outlived the daemon", p)
+			outlived++
 		}
 	}
+	t.Logf("figure: child ignoring SIGTERM (stopwaitsecs=1): stopProcess returned after %v with SIGKILL; daemon shutdown with another took %v, %d of %d descendants outlived it",
+		took.Round(time.Millisecond), shutdown.Round(time.Millisecond), outlived, len(kids))
 }
 
 // kill -9 of the daemon leaves its socket and pidfile behind; a new daemon
@@ -99,10 +106,14 @@ stdout_logfile=%[1]s/writer.log
 	if err := testbin.Poll(10*time.Second, func() bool { return bytes.Count(readLog(), []byte("line 20\n")) == 2 }); err != nil {
 		t.Fatalf("second writer did not write: %q", readLog())
 	}
-	if got := readLog(); !bytes.HasPrefix(got, first) {
-		t.Errorf("child log lost data across kill -9 and restart:\nbefore %q\nafter  %q", first, got)
+	after := readLog()
+	keptChild := bytes.HasPrefix(after, first)
+	if !keptChild {
+		t.Errorf("child log lost data across kill -9 and restart:\nbefore %q\nafter  %q", first, after)
 	}
-	if !strings.HasPrefix(d2.Log(), activity) {
+	activity2 := d2.Log()
+	keptActivity := strings.HasPrefix(activity2, activity)
+	if !keptActivity {
 		t.Errorf("activity log lost data across kill -9 and restart")
 	}
 	pid, _ := os.ReadFile(filepath.Join(dir, "supervisord.pid"))
@@ -112,6 +123,8 @@ stdout_logfile=%[1]s/writer.log
 	if !strings.Contains(d2.Out.String(), "Unlinking stale socket "+d.Sock) {
 		t.Errorf("no stale socket message:\n%s", d2.Out)
 	}
+	t.Logf("figure: kill -9 of the daemon (%d child processes), then a new daemon on the same files: child log %d → %d bytes (earlier bytes intact: %v), activity log %d → %d bytes (intact: %v)",
+		len(kids), len(first), len(after), keptChild, len(activity), len(activity2), keptActivity)
 }
 
 // A storm of SIGHUPs ends with the daemon running its programs once each:
@@ -161,7 +174,8 @@ func TestSIGHUPStorm(t *testing.T) {
 	if got := testbin.WithEnv(mark); len(got) != n {
 		t.Errorf("%d processes with the mark, want %d: %+v", len(got), n, got)
 	}
-	t.Logf("%d SIGHUPs: %d restarts logged", storms, countLines(d.Log(), "supervisord started with pid"))
+	t.Logf("figure: %d SIGHUPs in a burst: %d restarts logged, then %d processes of the %d programs alive (no duplicates, no orphans)",
+		storms, countLines(d.Log(), "supervisord started with pid"), len(testbin.WithEnv(mark)), n)
 }
 
 // reloadConfig + add/remove groups (what supervisorctl update does) while
@@ -190,6 +204,7 @@ func TestUpdateWhileChurning(t *testing.T) {
 	rounds := pick(10, 60)
 	stopChurn := make(chan struct{})
 	churnDone := make(chan struct{})
+	churnCalls := 0 // read once churnDone is closed
 	go func() {
 		// Another client starts and stops processes meanwhile (not the
 		// ones update removes: removing a group someone has just started
@@ -205,6 +220,7 @@ func TestUpdateWhileChurning(t *testing.T) {
 			name := fmt.Sprintf("stable%d", i%4)
 			c.Call(t.Context(), "supervisor.stopProcess", name, true)
 			c.Call(t.Context(), "supervisor.startProcess", name, false)
+			churnCalls += 2
 		}
 	}()
 	for r := 1; r <= rounds; r++ {
@@ -247,8 +263,9 @@ func TestUpdateWhileChurning(t *testing.T) {
 	}
 	// Only the current long runners (and crash loopers between spawns)
 	// may be alive: every removed group's process is gone.
+	sleeps := 0
 	if err := testbin.Poll(10*time.Second, func() bool {
-		sleeps := 0
+		sleeps = 0
 		for _, p := range testbin.WithEnv(mark) {
 			if p.Comm == "sleep" {
 				sleeps++
@@ -258,4 +275,6 @@ func TestUpdateWhileChurning(t *testing.T) {
 	}); err != nil {
 		t.Errorf("sleep processes alive: %+v", testbin.WithEnv(mark))
 	}
+	t.Logf("figure: %d supervisorctl updates while 4 programs crash-loop and another client made %d stop/start calls: %d groups configured, %d listed, %d long runners alive (want 10)",
+		rounds, churnCalls, len(want), len(got), sleeps)
 }

@@ -31,7 +31,6 @@ func TestFewFileDescriptors(t *testing.T) {
 		t.Fatalf("states never settled: %v\n%s", s, d.log())
 	}
 	u, _ := readUsage(d.pid())
-	t.Logf("with 64 fds: %v, daemon holds %d fds", s, u.fds)
 	if s["FATAL"] == 0 {
 		t.Fatalf("every program started with 64 fds: the limit did not apply (%v)", s)
 	}
@@ -41,7 +40,10 @@ func TestFewFileDescriptors(t *testing.T) {
 	// Stopping frees descriptors: the failed ones can then be started.
 	call(t, url, "supervisor.stopAllProcesses")
 	call(t, url, "supervisor.startProcess", "p00", true)
-	if got := states(t, url)["RUNNING"]; got != 1 {
+	got := states(t, url)["RUNNING"]
+	if got != 1 {
 		t.Errorf("%d running after stopAll + start p00", got)
 	}
+	t.Logf("figure: %d programs under ulimit -n 64: %d RUNNING, %d FATAL, %d spawn errors naming the cause, daemon held %d fds; after stopAllProcesses %d started again",
+		n, s["RUNNING"], s["FATAL"], countLines(d.log(), "spawnerr: too many open files"), u.fds, got)
 }

@@ -51,7 +51,7 @@ func TestThousandPrograms(t *testing.T) {
 	if s := states(t, d.URL); s["STOPPED"] != n {
 		t.Errorf("after stopAllProcesses: %v", s)
 	}
-	t.Logf("%d programs: all RUNNING %v after exec, getAllProcessInfo %v, daemon RSS %d KiB with %d fds, stopAllProcesses %v",
+	t.Logf("figure: %d programs: all RUNNING %v after exec, getAllProcessInfo %v, daemon RSS %d KiB with %d fds, stopAllProcesses %v",
 		n, started.Round(time.Millisecond), lat, u.rssKiB, u.fds, stopped.Round(time.Millisecond))
 	if u.rssKiB > 200<<10 {
 		t.Errorf("daemon RSS %d KiB with %d programs", u.rssKiB, n)
@@ -117,8 +117,8 @@ startsecs=0
 	}
 	wg.Wait()
 	u, _ := readUsage(d.Pid())
-	t.Logf("%d concurrent clients for %v: %v (%.0f calls/s); daemon RSS %d KiB", clients, window, lat,
-		float64(len(lat))/window.Seconds(), u.rssKiB)
+	t.Logf("figure: %d concurrent clients for %v: %v (%.0f calls/s), %d errors; daemon RSS %d KiB", clients, window, lat,
+		float64(len(lat))/window.Seconds(), len(errs), u.rssKiB)
 	for _, err := range errs[:min(len(errs), 5)] {
 		t.Errorf("call failed: %v", err)
 	}
@@ -204,7 +204,7 @@ stdout_logfile_maxbytes=0
 		}
 		total += r.lines
 	}
-	t.Logf("%d followers for %v: %d lines streamed (%.0f lines/s per follower); getState meanwhile %v",
+	t.Logf("figure: %d /logtail followers for %v: %d lines streamed, each checked in order without gaps (%.0f lines/s per follower); getState meanwhile %v",
 		followers, window, total, float64(total)/followers/window.Seconds(), lat)
 	if lat.max() > 5*time.Second {
 		t.Errorf("getState took %v with %d followers", lat.max(), followers)
@@ -259,17 +259,18 @@ func TestSlowClient(t *testing.T) {
 		lat = append(lat, time.Since(t0))
 		time.Sleep(20 * time.Millisecond) // sampling period
 	}
-	t.Logf("getState with 20 connections sending a byte a second: %v", lat)
 	if lat.max() > time.Second {
 		t.Errorf("a slow client stalled others: getState took %v", lat.max())
 	}
 	if !long() {
+		t.Logf("figure: getState with 20 connections sending a byte a second: %v", lat)
 		return
 	}
 	// The header deadline (10s) ends the slow connections.
 	select {
 	case after := <-closedAfter:
-		t.Logf("slow connection closed by the server after %v", after.Round(time.Second))
+		t.Logf("figure: getState with 20 connections sending a byte a second: %v; the first slow connection closed by the server after %v",
+			lat, after.Round(time.Second))
 		if after > 20*time.Second {
 			t.Errorf("slow connection kept for %v", after)
 		}
@@ -291,7 +292,9 @@ func TestOversizedRequests(t *testing.T) {
 	body := bytes.Repeat([]byte(" "), 9<<20)
 	copy(body, "<?xml version='1.0'?><methodCall><methodName>supervisor.getState</methodName></methodCall>")
 	resp, err := hc.Post("http://localhost/RPC2", "text/xml", bytes.NewReader(body))
+	bigBody := "connection reset"
 	if err == nil {
+		bigBody = resp.Status
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusRequestEntityTooLarge {
@@ -310,18 +313,23 @@ func TestOversizedRequests(t *testing.T) {
 	if !strings.Contains(status, " 413 ") {
 		t.Errorf("1 TiB Content-Length: %q, want 413", status)
 	}
+	hugeLength := strings.TrimSpace(strings.TrimPrefix(status, "HTTP/1.1 "))
 	// Headers beyond the limit.
 	req, _ := http.NewRequest("GET", "http://localhost/", nil)
 	req.Header.Set("X-Big", strings.Repeat("a", 1<<20))
+	bigHeader := "connection reset"
 	if resp, err := hc.Do(req); err == nil {
+		bigHeader = resp.Status
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 			t.Errorf("1 MiB header: %s, want 431", resp.Status)
 		}
 	}
 	u, _ := readUsage(d.Pid())
-	t.Logf("daemon RSS after the oversized requests: %d KiB", u.rssKiB)
-	if st := d.Call(t, "supervisor.getState").(map[string]any); st["statename"] != "RUNNING" {
+	st := d.Call(t, "supervisor.getState").(map[string]any)
+	if st["statename"] != "RUNNING" {
 		t.Errorf("state %v", st)
 	}
+	t.Logf("figure: oversized requests: 9 MiB body → %s; Content-Length 1 TiB → %s; 1 MiB header → %s; then daemon %v, RSS %d KiB",
+		bigBody, hugeLength, bigHeader, st["statename"], u.rssKiB)
 }

@@ -59,7 +59,7 @@ stderr_logfile=NONE
 		time.Sleep(50 * time.Millisecond) // sampling period
 	}
 	reaped := countLines(d.log(), "reaped unknown pid ")
-	t.Logf("orphan storm for %v: %d orphans reaped, at most %d zombies seen at once", window, reaped, maxZombies)
+	t.Logf("figure: orphan storm as PID 1 for %v: %d orphans reaped (%.0f/s), at most %d zombies seen at once", window, reaped, float64(reaped)/window.Seconds(), maxZombies)
 	if reaped < 30 {
 		t.Errorf("only %d orphans reaped in %v", reaped, window)
 	}

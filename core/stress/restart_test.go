@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,6 +28,10 @@ var stopSignals = []syscall.Signal{syscall.SIGTERM, syscall.SIGINT}
 // moment to stop; "at once": the stop signal follows the SIGHUP directly.
 func TestStopSignalDuringRestart(t *testing.T) {
 	t.Parallel()
+	var tally stopTally
+	t.Cleanup(func() {
+		t.Logf("figure: stop signal during a SIGHUP restart (SIGTERM, SIGINT × while stopping, at once): %v", &tally)
+	})
 	for _, sig := range stopSignals {
 		for _, when := range []string{"while stopping", "at once"} {
 			t.Run(fmt.Sprintf("%s %s", sigName(sig), when), func(t *testing.T) {
@@ -65,7 +70,7 @@ startsecs=0
 				if err := d.Signal(sig); err != nil {
 					t.Fatal(err)
 				}
-				assertStopped(t, d, at, kids)
+				tally.add(assertStopped(t, d, at, kids))
 				after := d.Log()[at:]
 				if when == "while stopping" && !strings.Contains(after, "received "+sigName(sig)+" indicating exit request") {
 					t.Errorf("the %s is not logged:\n%s", sigName(sig), after)
@@ -82,6 +87,13 @@ startsecs=0
 func TestStopSignalSweptOverRestart(t *testing.T) {
 	t.Parallel()
 	steps := pick(4, 60)
+	// Subtests run one after another: the tallies need no lock.
+	var tally stopTally
+	respawned := 0
+	defer func() {
+		t.Logf("figure: stop signal 0–%v after a SIGHUP: %v; the program started again before the exit in %d cases",
+			time.Duration(steps-1)*500*time.Microsecond, &tally, respawned)
+	}()
 	for i := range steps {
 		sig := stopSignals[i%len(stopSignals)]
 		// A deliberate timing offset, not a wait for a condition.
@@ -98,27 +110,39 @@ func TestStopSignalSweptOverRestart(t *testing.T) {
 			if err := d.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
+			t0 := time.Now()
 			status, err := d.Wait(30 * time.Second)
 			if err != nil {
 				t.Fatalf("the daemon ignored the stop signal: %v", err)
 			}
+			r := stopResult{took: time.Since(t0), status: status}
+			defer func() { tally.add(r) }()
 			if status != 0 {
 				t.Errorf("exit status %d, want 0\n%s", status, d.Log())
 			}
 			log := d.Log()[at:]
-			if n := countLines(log, "spawned: "); n > 1 {
+			n := countLines(log, "spawned: ")
+			if n > 1 {
 				t.Errorf("worker spawned %d times after the SIGHUP:\n%s", n, log)
 			}
-			if _, after, ok := strings.Cut(log, "received "+sigName(sig)+" indicating exit request"); ok && countLines(after, "spawned: ") > 0 {
-				t.Errorf("spawned after the %s was logged:\n%s", sigName(sig), log)
+			if n > 0 {
+				respawned++
+			}
+			if _, after, ok := strings.Cut(log, "received "+sigName(sig)+" indicating exit request"); ok {
+				r.spawned = countLines(after, "spawned: ")
+				if r.spawned > 0 {
+					t.Errorf("spawned after the %s was logged:\n%s", sigName(sig), log)
+				}
 			}
 			for _, p := range kids {
 				if testbin.Alive(p.Pid) {
 					t.Errorf("child %+v outlived the daemon", p)
+					r.left++
 				}
 			}
 			if left := testbin.WithEnv("SUPERVISOR_SERVER_URL=" + d.URL); len(left) > 0 {
 				t.Errorf("children left behind: %+v", left)
+				r.left += len(left)
 			}
 		})
 	}
@@ -131,6 +155,8 @@ func TestStopSignalSweptOverRestart(t *testing.T) {
 // signal.
 func TestStopSignalWhileReloading(t *testing.T) {
 	t.Parallel()
+	var tally stopTally
+	t.Cleanup(func() { t.Logf("figure: stop signal while the restart reads its configuration: %v", &tally) })
 	for _, sig := range stopSignals {
 		t.Run(sigName(sig), func(t *testing.T) {
 			t.Parallel()
@@ -180,7 +206,7 @@ func TestStopSignalWhileReloading(t *testing.T) {
 			waitIdle(t, d.Pid())
 			_, werr := w.WriteString(programs)
 			w.Close()
-			assertStopped(t, d, at, kids)
+			tally.add(assertStopped(t, d, at, kids))
 			if werr != nil {
 				t.Errorf("the daemon gave up reading its configuration: %v", werr)
 			}
@@ -193,6 +219,14 @@ func TestStopSignalWhileReloading(t *testing.T) {
 // child logs), ends the daemon before it starts any program.
 func TestStopSignalWhileStartingAgain(t *testing.T) {
 	t.Parallel()
+	var tally stopTally
+	var mu sync.Mutex
+	var uncleared []int
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Logf("figure: stop signal while the restart clears 5000 stale logs: %v; stale logs left uncleared %v", &tally, uncleared)
+	})
 	for _, sig := range stopSignals {
 		t.Run(sigName(sig), func(t *testing.T) {
 			t.Parallel()
@@ -233,7 +267,17 @@ func TestStopSignalWhileStartingAgain(t *testing.T) {
 			if _, err := os.Lstat(name(stale - 1)); errors.Is(err, os.ErrNotExist) {
 				t.Skipf("the daemon removed %d files before it took the %s: the window this test aims at was missed", stale, sigName(sig))
 			}
-			assertStopped(t, d, at, kids)
+			tally.add(assertStopped(t, d, at, kids))
+			left := 0
+			ents, _ := os.ReadDir(d.Dir)
+			for _, e := range ents {
+				if strings.HasPrefix(e.Name(), "old") {
+					left++
+				}
+			}
+			mu.Lock()
+			uncleared = append(uncleared, left)
+			mu.Unlock()
 		})
 	}
 }
@@ -242,13 +286,15 @@ func TestStopSignalWhileStartingAgain(t *testing.T) {
 // what a user relies on: exit status 0, no program spawned after the
 // activity log's offset at, and none of the daemon's children alive (kids
 // are the children seen before the restart; the SUPERVISOR_SERVER_URL
-// mark finds any started since).
-func assertStopped(t *testing.T, d *testbin.Daemon, at int, kids []testbin.Proc) {
+// mark finds any started since). It returns what it saw.
+func assertStopped(t *testing.T, d *testbin.Daemon, at int, kids []testbin.Proc) stopResult {
 	t.Helper()
+	t0 := time.Now()
 	status, err := d.Wait(30 * time.Second)
 	if err != nil {
 		t.Fatalf("the daemon ignored the stop signal: %v", err)
 	}
+	r := stopResult{took: time.Since(t0), status: status}
 	if status != 0 {
 		t.Errorf("exit status %d, want 0\n%s", status, d.Log())
 	}
@@ -256,17 +302,53 @@ func assertStopped(t *testing.T, d *testbin.Daemon, at int, kids []testbin.Proc)
 	if at > len(log) {
 		at = len(log)
 	}
-	if n := countLines(log[at:], "spawned: "); n != 0 {
-		t.Errorf("%d programs spawned after the stop signal:\n%s", n, log[at:])
+	if r.spawned = countLines(log[at:], "spawned: "); r.spawned != 0 {
+		t.Errorf("%d programs spawned after the stop signal:\n%s", r.spawned, log[at:])
 	}
 	for _, p := range kids {
 		if testbin.Alive(p.Pid) {
 			t.Errorf("child %+v outlived the daemon", p)
+			r.left++
 		}
 	}
 	if left := testbin.WithEnv("SUPERVISOR_SERVER_URL=" + d.URL); len(left) > 0 {
 		t.Errorf("children left behind: %+v", left)
+		r.left += len(left)
 	}
+	return r
+}
+
+// stopResult is what assertStopped saw of one daemon's exit.
+type stopResult struct {
+	took          time.Duration // from waiting to the exit
+	status        int
+	spawned, left int
+}
+
+// stopTally sums the stopResults of parallel subtests for one figure line.
+type stopTally struct {
+	mu                            sync.Mutex
+	cases, nonzero, spawned, left int
+	maxTook                       time.Duration
+}
+
+func (s *stopTally) add(r stopResult) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cases++
+	if r.status != 0 {
+		s.nonzero++
+	}
+	s.spawned += r.spawned
+	s.left += r.left
+	s.maxTook = max(s.maxTook, r.took)
+}
+
+func (s *stopTally) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("%d cases, %d exits with a status other than 0, waited at most %v for the exit, %d spawns after it, %d children left",
+		s.cases, s.nonzero, s.maxTook.Round(time.Millisecond), s.spawned, s.left)
 }
 
 // watchDeletes watches dir for removals; the function it returns waits

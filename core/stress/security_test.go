@@ -105,17 +105,20 @@ startsecs=0
 			"user:s3cret\x00", "user", ":s3cret", "alice:plain pass"}},
 		{"unix", d.Sock, "alice:plain pass", []string{"", "alice:plain", "alice:plain pass ", "user:s3cret", "alice"}},
 	}
-	tried := 0
+	tried, refused, leaked := 0, 0, 0
 	for _, srv := range servers {
 		for _, p := range paths {
 			for _, m := range methods {
 				for _, bad := range srv.bad {
 					code, body := rawGet(t, srv.network, srv.addr, m, p, bad)
 					tried++
-					if code != http.StatusUnauthorized {
+					if code == http.StatusUnauthorized {
+						refused++
+					} else {
 						t.Errorf("%s %s %s with %q: %d, want 401\n%s", srv.network, m, p, bad, code, body)
 					}
 					if strings.Contains(body, "victim output") {
+						leaked++
 						t.Errorf("%s %s %s with %q leaked the log", srv.network, m, p, bad)
 					}
 				}
@@ -133,10 +136,13 @@ startsecs=0
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := info.(map[string]any); m["statename"] != "RUNNING" || m["pid"] != pid {
+	m := info.(map[string]any)
+	untouched := m["statename"] == "RUNNING" && m["pid"] == pid
+	if !untouched {
 		t.Errorf("victim after %d unauthenticated requests: %v (pid was %v)", tried, m, pid)
 	}
-	t.Logf("%d unauthenticated or wrongly authenticated requests refused", tried)
+	t.Logf("figure: %d requests without or with wrong credentials (%d URLs × %d methods, TCP with {SHA} and unix with a plain password): %d refused with 401, %d leaked log output, target process untouched: %v",
+		tried, len(paths), len(methods), refused, leaked, untouched)
 	if _, err := xmlrpc.NewClient("http://"+inet, "user", "wrong"); err == nil {
 		c, _ := xmlrpc.NewClient("http://"+inet, "user", "wrong")
 		_, err := c.Call(context.Background(), "supervisor.getState")
@@ -176,10 +182,13 @@ autostart=true
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)
 	}
+	pages, unescaped := 0, 0
 	for _, page := range []string{"/index.html", "/tail.html?processname=inject", "/tail.html?processname=%3Cscript%3Ealert(3)%3C/script%3E"} {
 		body := get(page)
+		pages++
 		for _, raw := range []string{"<script>alert", "<b>bold"} {
 			if strings.Contains(body, raw) {
+				unescaped++
 				t.Errorf("%s holds unescaped %q", page, raw)
 			}
 		}
@@ -188,6 +197,7 @@ autostart=true
 		t.Errorf("index.html does not show badcmd's escaped description")
 	}
 	// Raw XML-RPC answers must be well-formed XML whatever the bytes.
+	answers, wellFormed := 0, 0
 	for _, call := range [][]any{
 		{"supervisor.readProcessStdoutLog", "inject", 0, 0},
 		{"supervisor.tailProcessStdoutLog", "inject", 0, 1000},
@@ -207,6 +217,8 @@ autostart=true
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		answers++
+		ok := true
 		dec := xml.NewDecoder(bytes.NewReader(body))
 		for {
 			_, err := dec.Token()
@@ -215,13 +227,20 @@ autostart=true
 			}
 			if err != nil {
 				t.Errorf("%s: answer is not well-formed XML: %v\n%q", call[0], err, body)
+				ok = false
 				break
 			}
 		}
 		if _, err := xmlrpc.DecodeResponse(bytes.NewReader(body)); err != nil {
 			t.Errorf("%s: %v", call[0], err)
+			ok = false
+		}
+		if ok {
+			wellFormed++
 		}
 	}
+	t.Logf("figure: markup, control and invalid UTF-8 bytes in output and descriptions: %d web pages with %d unescaped markup; %d of %d XML-RPC answers well-formed and decodable",
+		pages, unescaped, wellFormed, answers)
 }
 
 // The log URLs serve configured logs only: no path, encoded or not,
@@ -253,21 +272,29 @@ stdout_logfile=%s/victim.log
 		"/../secret.log", "/%2e%2e/%2e%2e/etc/passwd", "/index.html/../../etc/passwd", "/secret.log",
 		"/" + dir + "/secret.log", "//etc/passwd", "/ui/../../secret.log",
 	}
+	served := 0
 	for _, p := range paths {
 		code, body := rawGet(t, "unix", d.Sock, "GET", p, "")
 		if strings.Contains(body, secret) || strings.Contains(body, "root:x:0:0") || strings.Contains(body, "root:*:0:0") {
+			served++
 			t.Errorf("GET %s (%d) served a file outside the logs:\n%s", p, code, body)
 		}
 	}
+	calls, badName := 0, 0
 	for _, name := range []string{"../secret.log", "../../etc/passwd", dir + "/secret.log", "victim/../../secret.log"} {
 		for _, m := range []string{"supervisor.readProcessStdoutLog", "supervisor.tailProcessStdoutLog"} {
 			_, err := d.Client(t).Call(context.Background(), m, name, 0, 100)
+			calls++
 			var f *xmlrpc.Fault
 			if !errors.As(err, &f) || f.Code != 10 {
 				t.Errorf("%s(%q): %v, want BAD_NAME", m, name, err)
+			} else {
+				badName++
 			}
 		}
 	}
+	t.Logf("figure: path traversal: %d log URLs (plain, encoded, double-encoded, absolute) served %d files outside the logs; %d of %d log RPCs with a path for a name refused with BAD_NAME",
+		len(paths), served, badName, calls)
 	// The configured log itself is served.
 	if _, body := rawGet(t, "unix", d.Sock, "GET", "/logtail/victim", ""); !strings.Contains(body, "victim output") {
 		t.Errorf("/logtail/victim: %q", body)
@@ -278,6 +305,7 @@ stdout_logfile=%s/victim.log
 // reached, even when the daemon's umask would allow everyone.
 func TestUnixSocketMode(t *testing.T) {
 	t.Parallel()
+	observed, wider := 0, 0
 	for _, mode := range []os.FileMode{0o700, 0o660} {
 		dir := t.TempDir()
 		conf := strings.Replace(testbin.BaseConf(dir), "[unix_http_server]\n", fmt.Sprintf("[unix_http_server]\nchmod=0%o\n", mode), 1)
@@ -325,13 +353,16 @@ func TestUnixSocketMode(t *testing.T) {
 		d.stop()
 		ino.Close()
 		for s := range seen {
+			observed++
 			f := strings.Fields(s)
 			m, _ := strconv.ParseUint(f[1], 8, 32)
 			if os.FileMode(m)&^mode != 0 {
+				wider++
 				t.Errorf("socket %s was reachable with mode %s, more than the configured %o", f[0], f[1], mode)
 			}
 		}
 	}
+	t.Logf("figure: unix socket under umask 000, chmod 0700 and 0660: %d socket file states seen through inotify as they appeared, %d wider than configured", observed, wider)
 }
 
 // Run as root without user=, the daemon says so, as 4.2 does; user=root
@@ -352,6 +383,8 @@ func TestRootWarning(t *testing.T) {
 	if !strings.Contains(d2.Log(), "Set uid to user 0 succeeded") {
 		t.Errorf("no set uid line with user=root:\n%s", d2.Log())
 	}
+	t.Logf("figure: as root: warning without user= logged %d time(s), with user=root %d time(s)",
+		strings.Count(d.Log(), warning), strings.Count(d2.Log(), "Supervisor is running as root"))
 }
 
 // [inet_http_server] without credentials on an address other than
@@ -375,6 +408,7 @@ func TestOpenInetServerWarning(t *testing.T) {
 		{"port=127.0.0.1:9001", false},
 		{"port=0.0.0.0:9001\nusername=u\npassword=p", false},
 	}
+	warned := 0
 	for _, c := range cases {
 		dir := t.TempDir()
 		d := startWrapped(t, dir, testbin.BaseConf(dir)+"[inet_http_server]\n"+c.inet+"\n", []string{"unshare", "--net"}, "")
@@ -382,6 +416,9 @@ func TestOpenInetServerWarning(t *testing.T) {
 		testbin.Poll(10*time.Second, func() bool { return strings.Contains(d.log(), "supervisord started with pid") })
 		log := d.log()
 		got := strings.Contains(log, "is not a loopback address, without a username and password")
+		if got {
+			warned++
+		}
 		if got != c.want {
 			t.Errorf("%q: warning logged %v, want %v:\n%s", c.inet, got, c.want, log)
 		}
@@ -393,4 +430,5 @@ func TestOpenInetServerWarning(t *testing.T) {
 		}
 		d.stop()
 	}
+	t.Logf("figure: open inet server: %d listen settings tried, the loud warning on %d (the wildcard addresses without credentials)", len(cases), warned)
 }
