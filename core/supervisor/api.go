@@ -224,21 +224,33 @@ func (s *Supervisor) AllProcessInfo() ([]ProcessInfo, error) {
 		if err := s.checkMood(); err != nil {
 			return err
 		}
-		n := 0
-		for _, g := range s.groups {
-			n += len(g.byName)
-		}
-		out = make([]ProcessInfo, 0, n)
+		procs := s.listing()
+		out = make([]ProcessInfo, len(procs))
 		now := capped(time.Now().Unix())
-		for _, gname := range sortedKeys(s.groups) {
-			g := s.groups[gname]
-			for _, pname := range sortedKeys(g.byName) {
-				out = append(out, s.infoAt(g.byName[pname], now))
-			}
+		for i, p := range procs {
+			out[i] = s.infoAt(p, now)
 		}
 		return nil
 	})
 	return out, err
+}
+
+// listing is every process in getAllProcessInfo's order (group name, then
+// process name), kept until the set of groups changes: status polls of
+// hundreds of programs no longer sort them at every call.
+func (s *Supervisor) listing() []*proc {
+	if s.listed != nil && s.listedGen == s.orderGen {
+		return s.listed
+	}
+	list := []*proc{}
+	for _, gname := range sortedKeys(s.groups) {
+		g := s.groups[gname]
+		for _, pname := range sortedKeys(g.byName) {
+			list = append(list, g.byName[pname])
+		}
+	}
+	s.listed, s.listedGen = list, s.orderGen
+	return list
 }
 
 func sortedKeys[V any](m map[string]V) []string {

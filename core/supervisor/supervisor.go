@@ -110,6 +110,8 @@ type Supervisor struct {
 	groups     map[string]*group
 	order      []*group // priority order
 	orderGen   int      // changes whenever order does
+	listed     []*proc  // all processes by group and name, as of listedGen
+	listedGen  int
 	pids       map[int]*proc
 	waits      []*waiter
 	launcher   *process.Launcher
