@@ -3,7 +3,9 @@ package supervisor
 import (
 	"errors"
 	"io/fs"
+	"runtime"
 	"sync"
+	"syscall"
 
 	"super/core/logging"
 )
@@ -51,6 +53,13 @@ func (m *autoLogMaker) add(files ...autoLog) {
 }
 
 func (m *autoLogMaker) run() {
+	// Creating a file is mostly kernel CPU time (journal, inode and
+	// directory updates), and at start-up it would compete with the
+	// spawns it was moved away from. This thread runs at the lowest
+	// priority, so the creations fill idle time; the thread ends with the
+	// goroutine (it stays locked), taking its priority with it.
+	runtime.LockOSThread()
+	syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 19)
 	for {
 		m.mu.Lock()
 		batch := m.queue
