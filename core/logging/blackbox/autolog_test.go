@@ -12,8 +12,23 @@ import (
 // Every AUTO log exists as soon as the daemon has set its programs up, as
 // 4.2 creates them (mkstemp, mode 0600) when it builds the groups: also for
 // a program that never started and one that never wrote. Reading such a log
-// gives an empty string, not NO_FILE.
+// gives an empty string, not NO_FILE. The same test runs against 4.2.
 func TestAutoLogsOfQuietPrograms(t *testing.T) {
+	for _, oracle := range []bool{false, true} {
+		name := "super"
+		if oracle {
+			name = "supervisor-4.2"
+		}
+		t.Run(name, func(t *testing.T) {
+			if oracle {
+				testbin.NeedOracle(t)
+			}
+			testAutoLogsOfQuietPrograms(t, oracle)
+		})
+	}
+}
+
+func testAutoLogsOfQuietPrograms(t *testing.T, oracle bool) {
 	dir := t.TempDir()
 	conf := testbin.BaseConf(dir) +
 		program("idle", "sh -c 'echo hello; exec sleep 100'", "autostart=false") +
@@ -21,7 +36,7 @@ func TestAutoLogsOfQuietPrograms(t *testing.T) {
 	for i := range 20 {
 		conf += program(fmt.Sprintf("many%02d", i), "sleep 100")
 	}
-	d := testbin.StartConf(t, false, dir, conf)
+	d := testbin.StartConf(t, oracle, dir, conf)
 	d.WaitState(t, "silent", "RUNNING", 10*time.Second)
 	for _, name := range []string{"idle", "silent", "many00", "many19"} {
 		for _, ch := range []string{"stdout", "stderr"} {
