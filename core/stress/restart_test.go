@@ -134,16 +134,7 @@ func TestStopSignalSweptOverRestart(t *testing.T) {
 					t.Errorf("spawned after the %s was logged:\n%s", sigName(sig), log)
 				}
 			}
-			for _, p := range kids {
-				if testbin.Alive(p.Pid) {
-					t.Errorf("child %+v outlived the daemon", p)
-					r.left++
-				}
-			}
-			if left := testbin.WithEnv("SUPERVISOR_SERVER_URL=" + d.URL); len(left) > 0 {
-				t.Errorf("children left behind: %+v", left)
-				r.left += len(left)
-			}
+			r.left = leftBehind(t, d, kids)
 		})
 	}
 }
@@ -305,17 +296,26 @@ func assertStopped(t *testing.T, d *testbin.Daemon, at int, kids []testbin.Proc)
 	if r.spawned = countLines(log[at:], "spawned: "); r.spawned != 0 {
 		t.Errorf("%d programs spawned after the stop signal:\n%s", r.spawned, log[at:])
 	}
+	r.left = leftBehind(t, d, kids)
+	return r
+}
+
+// leftBehind counts (and reports) the daemon's children still alive after
+// it exited: those seen while it ran, and any process carrying its mark.
+func leftBehind(t *testing.T, d *testbin.Daemon, kids []testbin.Proc) int {
+	t.Helper()
+	n := 0
 	for _, p := range kids {
 		if testbin.Alive(p.Pid) {
 			t.Errorf("child %+v outlived the daemon", p)
-			r.left++
+			n++
 		}
 	}
 	if left := testbin.WithEnv("SUPERVISOR_SERVER_URL=" + d.URL); len(left) > 0 {
 		t.Errorf("children left behind: %+v", left)
-		r.left += len(left)
+		n += len(left)
 	}
-	return r
+	return n
 }
 
 // stopResult is what assertStopped saw of one daemon's exit.
