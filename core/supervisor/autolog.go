@@ -62,27 +62,29 @@ func (m *autoLogMaker) run() {
 	syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 19)
 	for {
 		m.mu.Lock()
-		batch := m.queue
-		m.queue = nil
-		if len(batch) == 0 {
+		if len(m.queue) == 0 {
+			m.queue = nil
 			m.running = false
 			m.idle.Broadcast()
 			m.mu.Unlock()
 			return
 		}
+		f := m.queue[0]
+		m.queue = m.queue[1:]
 		m.mu.Unlock()
-		for _, f := range batch {
-			err := logging.CreateAutoChildLog(f.path)
-			if err != nil && !errors.Is(err, fs.ErrExist) {
-				m.log.Error("could not create %s log for %s: %v", f.channel, f.process, err)
-			}
+		err := logging.CreateAutoChildLog(f.path)
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			m.log.Error("could not create %s log for %s: %v", f.channel, f.process, err)
 		}
 	}
 }
 
-// wait returns once every queued file has been attempted.
-func (m *autoLogMaker) wait() {
+// stop drops the files not yet created (the next daemon run clears AUTO
+// logs anyway, and a low-priority creator on a busy machine must not hold
+// up a shutdown) and returns once the one in progress, if any, is done.
+func (m *autoLogMaker) stop() {
 	m.mu.Lock()
+	m.queue = nil
 	for m.running {
 		m.idle.Wait()
 	}

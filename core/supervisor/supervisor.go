@@ -734,7 +734,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	defer close(s.done)
 	// The next daemon run clears AUTO logs at startup; none may still be
 	// in the making then.
-	defer s.autoLogs.wait()
+	defer s.autoLogs.stop()
 	chld := make(chan os.Signal, 1)
 	signal.Notify(chld, syscall.SIGCHLD)
 	defer signal.Stop(chld)
