@@ -335,8 +335,20 @@ func DecodeResponse(r io.Reader) (Value, error) {
 }
 
 // decodeResponseBytes is DecodeResponse of a document in memory: the
-// scanner's reading, or encoding/xml's when the scanner gives up.
+// direct reading of the usual shape when it applies, else the tokens'.
 func decodeResponseBytes(doc []byte) (Value, error) {
+	if v, fault, ok := fastDecodeResponse(doc); ok {
+		if fault != nil {
+			return nil, fault
+		}
+		return v, nil
+	}
+	return decodeResponseTokens(doc)
+}
+
+// decodeResponseTokens decodes the scanner's tokens, or encoding/xml's
+// when the scanner gives up.
+func decodeResponseTokens(doc []byte) (Value, error) {
 	v, err := decodeResponse(newScanner(doc))
 	if err != nil {
 		if _, ok := err.(*Fault); !ok {
