@@ -301,7 +301,7 @@ func (r *runner) runAll() {
 		}
 		r.spawnSession(n)
 	}
-	if sc.big != 0 && !slices.Contains(sc.spawnNs, sc.big) && (r.want("rpc") || r.want("stop_all") || r.want("memory")) {
+	if sc.big != 0 && !slices.Contains(sc.spawnNs, sc.big) && (r.want("rpc") || r.want("stop_all") || r.want("memory") || r.want("ctl")) {
 		r.session(sc.big, 1, r.afterSpawn)
 	}
 	if r.want("log") {
@@ -323,7 +323,7 @@ func (r *runner) spawnSession(n int) {
 	case sc.mid:
 		need = need || r.want("memory") || r.want("cpu") || r.want("rpc") || r.want("ctl") || r.want("stop_all")
 	case sc.big:
-		need = need || r.want("memory") || r.want("rpc") || r.want("stop_all")
+		need = need || r.want("memory") || r.want("rpc") || r.want("ctl") || r.want("stop_all")
 	case sc.huge:
 		need = need || r.want("memory")
 	}

@@ -48,9 +48,11 @@ func (r *runner) afterSpawn(im *Impl, nn int, d *daemon, spawnErr error) {
 			concRow = add(r.row(fmt.Sprintf("rpc_unix_%d", nn), fmt.Sprintf("getAllProcessInfo %d clients", sc.clients), "req/s", false))
 		}
 	}
-	if r.want("ctl") && nn == sc.mid {
+	if r.want("ctl") && (nn == sc.mid || nn == sc.big) {
 		statusRow = add(r.row(fmt.Sprintf("ctl_status_%d", nn), "wall median", "ms", true))
-		restartRow = add(r.row(fmt.Sprintf("ctl_restart_%d", nn), "wall median", "ms", true))
+		if nn == sc.mid {
+			restartRow = add(r.row(fmt.Sprintf("ctl_restart_%d", nn), "wall median", "ms", true))
+		}
 	}
 	if r.want("stop_all") && (nn == sc.mid || nn == sc.big) {
 		stopRow = add(r.row(fmt.Sprintf("stop_all_%d", nn), "stopAllProcesses→all STOPPED", "s", true))
@@ -105,6 +107,8 @@ func (r *runner) afterSpawn(im *Impl, nn int, d *daemon, spawnErr error) {
 	}
 	if statusRow != nil {
 		r.set(statusRow, im, r.ctlRuns(d, sc.ctlStatusRuns, nn, "status"))
+	}
+	if restartRow != nil {
 		r.set(restartRow, im, r.ctlRuns(d, sc.ctlRestartRuns, 0, "restart", "p0001"))
 		// restart leaves p0001 RUNNING again; stop_all below needs all n.
 		if _, err := d.waitAllState(ctx, nn, stateRunning, 30*time.Second); err != nil && stopRow != nil {
