@@ -210,6 +210,8 @@ func (s *Supervisor) ProcessInfo(spec string) (ProcessInfo, error) {
 		if p == nil {
 			return faultf(BadName, spec)
 		}
+		// The log readers find the paths here: the files must exist.
+		s.autoLogs.ensure(p.stdoutLog, p.stderrLog)
 		info = s.info(p)
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -13,17 +14,20 @@ import (
 // autoLogMaker creates AUTO child log files in the background. 4.2 creates
 // each one (mkstemp) while building the process groups, before the first
 // spawn; at hundreds of programs those file creations, each a journalled
-// directory update, were most of the time from daemon start to all
-// RUNNING. The names are picked at once (logging.AutoChildLogPath) and
-// reported by the API immediately; the files follow here, in order, on
-// one goroutine (creations in one directory serialise in the kernel
-// anyway, and one goroutine holds at most one thread in a blocking open).
-// A stream that writes first simply creates its file itself.
+// directory update (and on ext4 a search past recently deleted inodes),
+// were most of the time from daemon start to all RUNNING. The names are
+// picked at once (logging.AutoChildLogPath) and reported by the API
+// immediately; the files follow here, once the start-up burst of spawns is
+// over (held until release), in order, on one low-priority thread.
+// Whoever reads a process's logs through the API first makes sure its
+// files exist (ensure), and a stream writing first creates its own file,
+// so no reader ever sees a missing AUTO log.
 type autoLogMaker struct {
 	log Logger
 
 	mu      sync.Mutex
 	queue   []autoLog
+	held    bool // queued files wait for release
 	running bool
 	idle    sync.Cond // signalled when the queue drains
 }
@@ -33,7 +37,7 @@ type autoLog struct {
 }
 
 func newAutoLogMaker(log Logger) *autoLogMaker {
-	m := &autoLogMaker{log: log}
+	m := &autoLogMaker{log: log, held: true}
 	m.idle.L = &m.mu
 	return m
 }
@@ -46,9 +50,57 @@ func (m *autoLogMaker) add(files ...autoLog) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.queue = append(m.queue, files...)
-	if !m.running {
+	m.startLocked()
+}
+
+// hold keeps queued files waiting (a start-up burst is coming); release
+// lets them be created.
+func (m *autoLogMaker) hold() {
+	m.mu.Lock()
+	m.held = true
+	m.mu.Unlock()
+}
+
+func (m *autoLogMaker) release() {
+	m.mu.Lock()
+	m.held = false
+	m.startLocked()
+	m.mu.Unlock()
+}
+
+func (m *autoLogMaker) startLocked() {
+	if !m.held && !m.running && len(m.queue) > 0 {
 		m.running = true
 		go m.run()
+	}
+}
+
+// ensure creates at once those of paths still queued, for a reader that
+// is about to look at them.
+func (m *autoLogMaker) ensure(paths ...string) {
+	var now []autoLog
+	m.mu.Lock()
+	if len(m.queue) > 0 {
+		kept := m.queue[:0]
+		for _, f := range m.queue {
+			if slices.Contains(paths, f.path) {
+				now = append(now, f)
+			} else {
+				kept = append(kept, f)
+			}
+		}
+		m.queue = kept
+	}
+	m.mu.Unlock()
+	for _, f := range now {
+		m.create(f)
+	}
+}
+
+func (m *autoLogMaker) create(f autoLog) {
+	err := logging.CreateAutoChildLog(f.path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		m.log.Error("could not create %s log for %s: %v", f.channel, f.process, err)
 	}
 }
 
@@ -72,10 +124,7 @@ func (m *autoLogMaker) run() {
 		f := m.queue[0]
 		m.queue = m.queue[1:]
 		m.mu.Unlock()
-		err := logging.CreateAutoChildLog(f.path)
-		if err != nil && !errors.Is(err, fs.ErrExist) {
-			m.log.Error("could not create %s log for %s: %v", f.channel, f.process, err)
-		}
+		m.create(f)
 	}
 }
 

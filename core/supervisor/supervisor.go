@@ -214,6 +214,7 @@ func (s *Supervisor) setup() {
 		}
 	}
 	s.bus.SetIdentifier(s.cfg.Supervisord.Identifier)
+	s.autoLogs.hold()
 	s.groups = map[string]*group{}
 	s.order = nil
 	s.orderGen++
@@ -748,6 +749,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 	}
 	s.setup()
+	autoHeld := true // setup holds AUTO log creation until the first spawns are done
 	stopTicks := make(chan struct{})
 	defer close(stopTicks)
 	go s.tick(stopTicks)
@@ -759,6 +761,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	ctxDone := ctx.Done()
 	for {
 		s.transition()
+		if autoHeld {
+			s.autoLogs.release()
+			autoHeld = false
+		}
 		s.reap()
 		s.checkWaiters()
 		if s.mood < process.MoodRunning && s.shutdownStep() {
@@ -776,6 +782,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			s.cfg = cfg
 			s.mood = process.MoodRunning
 			s.setup()
+			autoHeld = true
 			s.emit(Event{Type: SupervisorRunning, Time: time.Now()})
 			continue
 		}

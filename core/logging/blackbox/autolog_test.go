@@ -37,6 +37,14 @@ func testAutoLogsOfQuietPrograms(t *testing.T, oracle bool) {
 		conf += program(fmt.Sprintf("many%02d", i), "sleep 100")
 	}
 	d := testbin.StartConf(t, oracle, dir, conf)
+	// Read at once, while the files may still be in the making: a reader
+	// never sees a missing AUTO log.
+	for i := 19; i >= 0; i-- {
+		name := fmt.Sprintf("many%02d", i)
+		if got := d.Call(t, "supervisor.readProcessStderrLog", name, 0, 100); got != "" {
+			t.Errorf("readProcessStderrLog(%s) at start = %q, want empty", name, got)
+		}
+	}
 	d.WaitState(t, "silent", "RUNNING", 10*time.Second)
 	for _, name := range []string{"idle", "silent", "many00", "many19"} {
 		for _, ch := range []string{"stdout", "stderr"} {
