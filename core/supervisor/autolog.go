@@ -25,11 +25,12 @@ import (
 type autoLogMaker struct {
 	log Logger
 
-	mu      sync.Mutex
-	queue   []autoLog
-	held    bool // queued files wait for release
-	running bool
-	idle    sync.Cond // signalled when the queue drains
+	mu       sync.Mutex
+	queue    []autoLog
+	held     bool      // queued files wait for release
+	running  bool      // the creator goroutine is at work
+	inflight string    // the file it is creating now
+	idle     sync.Cond // signalled when the queue drains or a creation ends
 }
 
 type autoLog struct {
@@ -80,6 +81,9 @@ func (m *autoLogMaker) startLocked() {
 func (m *autoLogMaker) ensure(paths ...string) {
 	var now []autoLog
 	m.mu.Lock()
+	for m.inflight != "" && slices.Contains(paths, m.inflight) {
+		m.idle.Wait()
+	}
 	if len(m.queue) > 0 {
 		kept := m.queue[:0]
 		for _, f := range m.queue {
@@ -123,8 +127,13 @@ func (m *autoLogMaker) run() {
 		}
 		f := m.queue[0]
 		m.queue = m.queue[1:]
+		m.inflight = f.path
 		m.mu.Unlock()
 		m.create(f)
+		m.mu.Lock()
+		m.inflight = ""
+		m.idle.Broadcast()
+		m.mu.Unlock()
 	}
 }
 
