@@ -311,7 +311,7 @@ func (s *Supervisor) addGroup(gc *config.GroupConfig) bool {
 			s.log.Error("%v", err)
 		}
 	}
-	var auto []autoLog
+	var auto autoBatch
 	for _, pc := range gc.Processes {
 		p := &proc{group: g}
 		p.stdoutLog = s.resolveLog(pc, pc.Stdout.Logfile, "stdout", &auto)
@@ -325,7 +325,7 @@ func (s *Supervisor) addGroup(gc *config.GroupConfig) bool {
 		g.byName[pc.Name] = p
 	}
 	sort.SliceStable(g.procs, func(i, j int) bool { return g.procs[i].Config.Priority < g.procs[j].Config.Priority })
-	s.autoLogs.add(auto...)
+	s.autoLogs.add(auto.files...)
 	s.groups[gc.Name] = g
 	s.order = append(s.order, g)
 	sort.SliceStable(s.order, func(i, j int) bool { return s.order[i].cfg.Priority < s.order[j].cfg.Priority })
@@ -334,7 +334,7 @@ func (s *Supervisor) addGroup(gc *config.GroupConfig) bool {
 	return true
 }
 
-func (s *Supervisor) resolveLog(pc *config.ProcessConfig, v, stream string, auto *[]autoLog) string {
+func (s *Supervisor) resolveLog(pc *config.ProcessConfig, v, stream string, auto *autoBatch) string {
 	switch v {
 	case config.LogAuto:
 		dir := s.cfg.Supervisord.Childlogdir
@@ -347,24 +347,41 @@ func (s *Supervisor) resolveLog(pc *config.ProcessConfig, v, stream string, auto
 		}
 		path, err := logging.AutoChildLogPath(dir, pc.Name, ident, stream)
 		if err == nil {
-			// A missing or unusable childlogdir is reported now, as
-			// 4.2's mkstemp fails at this point, rather than at the
-			// first output.
-			var st os.FileInfo
-			if st, err = os.Stat(dir); err == nil && !st.IsDir() {
-				err = &fs.PathError{Op: "open", Path: path, Err: syscall.ENOTDIR}
-			}
+			err = auto.checkDir(dir, path)
 		}
 		if err != nil {
 			s.log.Error("could not create %s log for %s: %v", stream, pc.Name, err)
 			return ""
 		}
-		*auto = append(*auto, autoLog{path: path, process: pc.Name, channel: stream})
+		auto.files = append(auto.files, autoLog{path: path, process: pc.Name, channel: stream})
 		return path
 	case config.LogSyslog:
 		return ""
 	}
 	return v
+}
+
+// autoBatch collects the AUTO logs of one group being built.
+type autoBatch struct {
+	files      []autoLog
+	dirChecked bool
+	dirErr     error // from os.Stat of childlogdir; nil: a directory
+	notDir     bool
+}
+
+// checkDir reports a missing or unusable childlogdir now, as 4.2's mkstemp
+// fails at this point, rather than at the first output; the directory is
+// looked at once per group, not per log.
+func (b *autoBatch) checkDir(dir, path string) error {
+	if !b.dirChecked {
+		b.dirChecked = true
+		st, err := os.Stat(dir)
+		b.dirErr, b.notDir = err, err == nil && !st.IsDir()
+	}
+	if b.notDir {
+		return &fs.PathError{Op: "open", Path: path, Err: syscall.ENOTDIR}
+	}
+	return b.dirErr
 }
 
 func (s *Supervisor) unstopped(g *group) []*proc {
