@@ -55,34 +55,30 @@ func checkRotatedFlood(t *testing.T, path string, backups, maxBytes, n int) {
 	}
 }
 
-// Numbered lines flooded in big blocks across many rotations are all in
-// the backups and the live file exactly once, in order.
+// Numbered lines flooded in big blocks are all in the backups and the live
+// file exactly once, in order: across many rotations, and with maxbytes far
+// below one read of an enlarged pipe (each chunk rotates the file, none is
+// split or lost, and no file grows by more than one chunk).
 func TestFloodAcrossRotations(t *testing.T) {
-	const n, maxBytes, backups = 1_500_000, 1 << 20, 40 // ~11.8 MB: ~11 rotations
-	dir := t.TempDir()
-	log := dir + "/flood.log"
-	conf := testbin.BaseConf(dir) + program("flood", flood(n, ""),
-		"stdout_logfile="+log,
-		fmt.Sprintf("stdout_logfile_maxbytes=%d", maxBytes),
-		fmt.Sprintf("stdout_logfile_backups=%d", backups))
-	d := testbin.StartConf(t, false, dir, conf)
-	waitExited(t, d, "flood")
-	checkRotatedFlood(t, log, backups, maxBytes, n)
-}
-
-// maxbytes far below one read of an enlarged pipe: each chunk rotates the
-// file, none is split or lost, and no file grows by more than one chunk.
-func TestFloodMaxbytesBelowOneRead(t *testing.T) {
-	const n, maxBytes, backups = 300_000, 4096, 1200 // ~2 MB: up to ~500 rotations
-	dir := t.TempDir()
-	log := dir + "/small.log"
-	conf := testbin.BaseConf(dir) + program("small", flood(n, ""),
-		"stdout_logfile="+log,
-		fmt.Sprintf("stdout_logfile_maxbytes=%d", maxBytes),
-		fmt.Sprintf("stdout_logfile_backups=%d", backups))
-	d := testbin.StartConf(t, false, dir, conf)
-	waitExited(t, d, "small")
-	checkRotatedFlood(t, log, backups, maxBytes, n)
+	for _, tc := range []struct {
+		name              string
+		n, maxBytes, back int
+	}{
+		{"flood", 1_500_000, 1 << 20, 40}, // ~11.8 MB: ~11 rotations
+		{"small", 300_000, 4096, 1200},    // ~2 MB: up to ~500 rotations
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			log := dir + "/" + tc.name + ".log"
+			conf := testbin.BaseConf(dir) + program(tc.name, flood(tc.n, ""),
+				"stdout_logfile="+log,
+				fmt.Sprintf("stdout_logfile_maxbytes=%d", tc.maxBytes),
+				fmt.Sprintf("stdout_logfile_backups=%d", tc.back))
+			d := testbin.StartConf(t, false, dir, conf)
+			waitExited(t, d, tc.name)
+			checkRotatedFlood(t, log, tc.back, tc.maxBytes, tc.n)
+		})
+	}
 }
 
 // Output that must be transformed before it reaches the file still is
