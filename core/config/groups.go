@@ -429,6 +429,9 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 		}{{"stdout", &q.Stdout}, {"stderr", &q.Stderr}} {
 			key := ch.name + "_logfile"
 			lf := LogAuto
+			if l.containerLogs {
+				lf = LogNone
+			}
 			if _, ok := l.raw(section, key); ok {
 				// Expanded twice, as in 4.2: once by saneget, once more here.
 				if v, err = l.value(section, key, "", exp); err != nil {
@@ -478,6 +481,9 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 			return nil, err
 		}
 		if q.Name, err = l.expandAs(section, "process_name", nameTemplate, exp, "process_name"); err != nil {
+			return nil, err
+		}
+		if err := l.processExtras(section, &q, exp); err != nil {
 			return nil, err
 		}
 		procs = append(procs, &q)

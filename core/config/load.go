@@ -52,6 +52,9 @@ type loader struct {
 	// parser's own expansions too, so it is shared and mutated as in 4.2.
 	envExp   map[string]any
 	warnings []string
+	// containerLogs is [supervisord] container_logs: an unset *_logfile
+	// then means NONE, not AUTO.
+	containerLogs bool
 }
 
 // clientSection says which sections LoadClient needs the values of.
@@ -208,6 +211,9 @@ func (l *loader) loadServer() (*Config, error) {
 		for _, p := range g.Processes {
 			p.Environment = mergeEnv(cfg.Supervisord.Environment, p.Environment)
 		}
+	}
+	if err := l.checkDependencies(cfg); err != nil {
+		return nil, err
 	}
 	if err := l.servers(cfg); err != nil {
 		return nil, err
@@ -417,6 +423,10 @@ func (l *loader) readSupervisord(cfg *Config) error {
 		s.Logfile = normalizePath(s.Logfile)
 	}
 	s.Pidfile = normalizePath(s.Pidfile)
+	if err := l.readSupervisordExtras(s, exp); err != nil {
+		return err
+	}
+	l.containerLogs = s.ContainerLogs
 	return nil
 }
 

@@ -71,6 +71,10 @@ type Supervisord struct {
 	StripANSI       bool
 	Environment     map[string]string // nil when not set
 	Identifier      string
+
+	// super's own keys (extras.go); off by default.
+	ContainerLogs bool // container_logs
+	ExitWhenDone  bool // exit_when_done
 }
 
 // Supervisorctl is the [supervisorctl] section.
@@ -193,6 +197,11 @@ type ProcessConfig struct {
 
 	// Event listeners never capture stdout (it carries the protocol).
 	IsEventListener bool
+
+	// super's own keys (extras.go); zero values mean 4.2's behaviour.
+	Critical    bool         // critical
+	DependsOn   []Dependency // depends_on, in the order written; checked to exist and be acyclic
+	Healthcheck *HealthCheck // nil when healthcheck is not set
 }
 
 // LogConfig is the configuration of one output stream of a process.
