@@ -134,6 +134,7 @@ type proc struct {
 	stdoutLog string // log file paths with AUTO resolved; "" = none
 	stderrLog string
 	launched  *process.Launched
+	stats     // super's own counters and health (stats.go)
 }
 
 // waiter is a request that completes on a later state change (4.2's
@@ -314,6 +315,9 @@ func (s *Supervisor) addGroup(gc *config.GroupConfig) bool {
 	var auto autoBatch
 	for _, pc := range gc.Processes {
 		p := &proc{group: g}
+		if pc.Healthcheck != nil {
+			p.health = HealthStarting
+		}
 		p.stdoutLog = s.resolveLog(pc, pc.Stdout.Logfile, "stdout", &auto)
 		p.stderrLog = s.resolveLog(pc, pc.Stderr.Logfile, "stderr", &auto)
 		p.Process = process.New(pc, process.Options{
@@ -419,6 +423,11 @@ func (s *Supervisor) removeGroup(name string) bool {
 
 func (s *Supervisor) onChange(c process.Change) {
 	p := c.Process
+	if c.To == process.Starting {
+		if q := s.procOf(p); q != nil {
+			q.starts++
+		}
+	}
 	if g := s.groups[p.Config.Group]; g != nil && g.pool != nil {
 		if l := g.pool.Listener(p.Name()); l != nil {
 			l.SetRunning(c.To == process.Running)
@@ -554,6 +563,7 @@ func (s *Supervisor) reap() {
 		// line, as in 4.2. The loop runs every transition before it reaps,
 		// so only a child that exited within the pass that started it (or
 		// since the pass's transitions) gets there.
+		p.countExit(ws)
 		p.Finish(ws)
 		p.launched = nil
 	}

@@ -1,0 +1,108 @@
+package supervisor
+
+import (
+	"syscall"
+	"time"
+
+	"super/core/process"
+)
+
+// What super tracks per process beyond 4.2's getProcessInfo, for its own
+// surfaces (the super.* RPC namespace, status' health column, /metrics,
+// /readyz). Nothing here changes a 4.2 answer.
+
+// Health is a process's health as its healthcheck last judged it.
+type Health int
+
+const (
+	HealthNone      Health = iota // no healthcheck configured
+	HealthStarting                // checked, but no verdict yet (not running, start period, no probe done)
+	HealthHealthy                 // the last probe passed
+	HealthUnhealthy               // healthcheck_retries probes in a row failed
+)
+
+func (h Health) String() string {
+	switch h {
+	case HealthStarting:
+		return "starting"
+	case HealthHealthy:
+		return "healthy"
+	case HealthUnhealthy:
+		return "unhealthy"
+	}
+	return "none"
+}
+
+// stats is a proc's own counters; owned by the loop like the rest of proc.
+type stats struct {
+	starts   int // spawns since the daemon (or this group) started
+	exits    int // children reaped
+	lastExit int // exit code of the last reaped child; 128+signal when killed
+
+	health        Health
+	healthFails   int       // consecutive failed probes
+	healthOutput  string    // what the last failed probe said; "" after a pass
+	healthChecked time.Time // when the last probe finished; zero if none yet
+}
+
+// ProcessStats is one process's counters and health.
+type ProcessStats struct {
+	Name, Group    string
+	State          process.State
+	Start          time.Time // last start; zero if never
+	Starts         int       // spawns since the daemon started (restarts = Starts-1)
+	Exits          int       // children reaped
+	LastExitStatus int       // exit code of the last exit; 128+signal when killed by one
+	Health         Health
+	HealthFailures int       // consecutive failed probes
+	HealthOutput   string    // the last failed probe's message
+	HealthChecked  time.Time // zero if no probe finished yet
+}
+
+// Stats returns every process's counters, in getAllProcessInfo's order.
+func (s *Supervisor) Stats() ([]ProcessStats, error) {
+	var out []ProcessStats
+	err := s.call(func() error {
+		if err := s.checkMood(); err != nil {
+			return err
+		}
+		procs := s.listing()
+		out = make([]ProcessStats, len(procs))
+		for i, p := range procs {
+			out[i] = ProcessStats{
+				Name: p.Name(), Group: p.group.cfg.Name, State: p.State(), Start: p.LastStart(),
+				Starts: p.starts, Exits: p.exits, LastExitStatus: p.lastExit,
+				Health: p.health, HealthFailures: p.healthFails, HealthOutput: p.healthOutput,
+				HealthChecked: p.healthChecked,
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// countExit records a reaped child's status.
+func (p *proc) countExit(ws syscall.WaitStatus) {
+	p.exits++
+	switch {
+	case ws.Signaled():
+		p.lastExit = 128 + int(ws.Signal())
+	default:
+		p.lastExit = ws.ExitStatus()
+	}
+}
+
+// ready is what depends_on waits for: RUNNING, and healthy when checked.
+func (p *proc) ready() bool {
+	return p.State() == process.Running && (p.health == HealthNone || p.health == HealthHealthy)
+}
+
+// procOf finds the proc wrapping a process (for its change notices).
+func (s *Supervisor) procOf(p *process.Process) *proc {
+	if g := s.groups[p.Config.Group]; g != nil {
+		if q := g.byName[p.Name()]; q != nil && q.Process == p {
+			return q
+		}
+	}
+	return nil
+}
