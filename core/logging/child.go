@@ -49,6 +49,13 @@ type StreamOptions struct {
 	// bounded as 4.2's capture buffer (see boundedBuffer). The slice is the
 	// callee's.
 	OnCapture func(data []byte)
+
+	// Console, when set, receives the output as lines prefixed with
+	// ConsoleName and " | " ([supervisord] container_logs): the same bytes
+	// as the log file (after strip_ansi, capture-mode blocks left out), in
+	// addition to it.
+	Console     *Console
+	ConsoleName string
 }
 
 // Stream is where a process's pipe reader writes one output stream. Write
@@ -60,10 +67,11 @@ type StreamOptions struct {
 type Stream struct {
 	opts StreamOptions
 
-	mu     sync.Mutex
-	file   *fileSink // nil: no file
-	syslog *Syslog   // nil: no syslog
-	strip  ansiStripper
+	mu      sync.Mutex
+	file    *fileSink      // nil: no file
+	syslog  *Syslog        // nil: no syslog
+	console *ConsoleWriter // nil: container_logs off
+	strip   ansiStripper
 	// escCapturing: the mode of the piece whose trailing ESC strip holds.
 	escCapturing bool
 	parser       *captureParser // nil: capture mode off
@@ -97,6 +105,9 @@ func NewStream(opts StreamOptions) (*Stream, error) {
 		s.capbuf.max = lc.CaptureMaxbytes
 		s.parser = &captureParser{out: s.logPiece, toggled: s.toggled}
 	}
+	if opts.Console != nil {
+		s.console = opts.Console.Writer(opts.ConsoleName, s.reportConsoleError)
+	}
 	var err error
 	switch {
 	case lc.Logfile == config.LogNone:
@@ -114,6 +125,10 @@ func NewStream(opts StreamOptions) (*Stream, error) {
 
 func (s *Stream) reportFileError(err error) {
 	s.opts.Activity.Error("%s %s log: %v", pyrepr.Str(s.opts.Process), s.opts.Channel, err)
+}
+
+func (s *Stream) reportConsoleError(err error) {
+	s.opts.Activity.Error("%s %s to the console: %v", pyrepr.Str(s.opts.Process), s.opts.Channel, err)
 }
 
 // Path is the stream's log file ("" when none), for readProcess*Log and
@@ -182,6 +197,9 @@ func (s *Stream) emit(p []byte, capturing bool) {
 		if s.syslog != nil {
 			s.syslog.sendLines(s.syslogPrefix, p)
 		}
+		if s.console != nil {
+			s.console.Write(p)
+		}
 	}
 	if a := s.opts.Activity; a != nil && a.Enabled(config.LevelDebug) {
 		a.Debug("%s %s output:\n%s", pyrepr.Str(s.opts.Process), s.opts.Channel, decodeForLog(p))
@@ -239,6 +257,9 @@ func (s *Stream) Close() error {
 	}
 	s.flushESC()
 	s.closed = true
+	if s.console != nil {
+		s.console.Close()
+	}
 	if s.file != nil {
 		return s.file.Close()
 	}

@@ -267,6 +267,12 @@ func (s *Supervisor) openSink(c *config.ProcessConfig, stream string) (io.WriteC
 	} else {
 		opts.Activity = quietLogger
 	}
+	if s.cfg.Supervisord.ContainerLogs && !(c.IsEventListener && stream == "stdout") { // a listener's stdout is the protocol
+		opts.Console, opts.ConsoleName = logging.StdoutConsole, Namespec(c.Group, c.Name)
+		if stream == "stderr" {
+			opts.Console = logging.StderrConsole
+		}
+	}
 	es := s.streamEvents(c, stream, &opts)
 	st, err := logging.NewStream(opts)
 	if err != nil {

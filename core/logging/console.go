@@ -1,0 +1,177 @@
+package logging
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+)
+
+// Console is one of the daemon's own output streams (its stdout or its
+// stderr) that container_logs copies every program's output lines to, so a
+// container runtime collects them as the container's log.
+//
+// Every ConsoleWriter of one Console shares its lock and its batch buffer:
+// the complete lines found in one chunk of a program's output are gathered
+// under the lock and written with one write call, so whole lines of
+// different programs never mix and no line costs an allocation.
+type Console struct {
+	mu      sync.Mutex
+	w       io.Writer
+	buf     []byte // the batch being gathered; reused
+	failing bool   // the last write failed: the next failure is not news
+	err     error  // first failure of this episode, not yet reported
+	lineMax int    // consoleLineMax; smaller in tests
+}
+
+// NewConsole returns a Console writing to w.
+func NewConsole(w io.Writer) *Console { return &Console{w: w, lineMax: consoleLineMax} }
+
+// The daemon's own standard output and error.
+var (
+	StdoutConsole = NewConsole(os.Stdout)
+	StderrConsole = NewConsole(os.Stderr)
+)
+
+const (
+	// consoleLineMax bounds a line: a longer one (or a partial line held
+	// that long without its newline) is written as pieces of this size,
+	// each ending in a newline, so a program that never ends its line
+	// cannot make the daemon hold unbounded memory.
+	consoleLineMax = 64 << 10
+	// consoleBatchMax: a batch reaching this size is written out at once
+	// (still whole lines), keeping the shared buffer small.
+	consoleBatchMax = 64 << 10
+)
+
+var sigpipeOnce sync.Once
+
+// Writer returns the writer of one program's stream: each line becomes
+// "name | line\n" on c. report, when not nil, is called with the first
+// write error of each episode of failures (the console's, not only this
+// writer's), so a closed or broken stdout is logged once and never stops
+// the program's output being drained.
+//
+// Write and Close of one ConsoleWriter must not run concurrently (a
+// Stream serializes them); different writers may.
+func (c *Console) Writer(name string, report func(error)) *ConsoleWriter {
+	// A write to a broken pipe on fd 1 or 2 makes the Go runtime kill the
+	// process with SIGPIPE unless SIGPIPE is notified; with it notified
+	// the write only fails with EPIPE. Notify (not Ignore) leaves the
+	// disposition of spawned children at its default.
+	sigpipeOnce.Do(func() { signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE) })
+	return &ConsoleWriter{c: c, prefix: name + " | ", report: report}
+}
+
+// ConsoleWriter turns one program stream's chunks into prefixed lines on
+// a Console. A line without its newline yet is held until the newline
+// comes, until it reaches 64 KiB, or until Close.
+type ConsoleWriter struct {
+	c       *Console
+	prefix  string
+	partial []byte // the last line begun, not yet ended
+	report  func(error)
+}
+
+// Write sends the complete lines of p and holds its unfinished last line.
+// It always returns len(p), nil: a console failure goes to report.
+func (w *ConsoleWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	max := w.c.lineMax
+	if len(w.partial)+len(p) <= max && bytes.IndexByte(p, '\n') < 0 {
+		w.partial = append(w.partial, p...) // nothing to write yet
+		return n, nil
+	}
+	c := w.c
+	c.mu.Lock()
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			room := max - len(w.partial)
+			if len(p) <= room {
+				w.partial = append(w.partial, p...)
+				break
+			}
+			w.partial = append(w.partial, p[:room]...)
+			c.line(w.prefix, w.partial, nil)
+			w.partial = w.partial[:0]
+			p = p[room:]
+			continue
+		}
+		seg := p[:i]
+		p = p[i+1:]
+		for len(w.partial)+len(seg) > max {
+			k := max - len(w.partial)
+			c.line(w.prefix, w.partial, seg[:k])
+			w.partial = w.partial[:0]
+			seg = seg[k:]
+		}
+		c.line(w.prefix, w.partial, seg)
+		w.partial = w.partial[:0]
+	}
+	err := c.flush()
+	c.mu.Unlock()
+	w.shrink()
+	if err != nil && w.report != nil {
+		w.report(err)
+	}
+	return n, nil
+}
+
+// Close writes out a held partial line, with a newline added: the
+// program's stream has ended.
+func (w *ConsoleWriter) Close() error {
+	if len(w.partial) == 0 {
+		return nil
+	}
+	c := w.c
+	c.mu.Lock()
+	c.line(w.prefix, w.partial, nil)
+	err := c.flush()
+	c.mu.Unlock()
+	w.partial = nil
+	if err != nil && w.report != nil {
+		w.report(err)
+	}
+	return nil
+}
+
+// shrink lets a large held-line buffer go once it is empty: most streams
+// hold a few bytes at most, and a program that once held 64 KiB should
+// not keep that much per stream.
+func (w *ConsoleWriter) shrink() {
+	if len(w.partial) == 0 && cap(w.partial) > 4<<10 {
+		w.partial = nil
+	}
+}
+
+// line appends "prefix a b\n" to the batch; c.mu is held.
+func (c *Console) line(prefix string, a, b []byte) {
+	if len(c.buf) >= consoleBatchMax {
+		c.flush()
+	}
+	c.buf = append(c.buf, prefix...)
+	c.buf = append(c.buf, a...)
+	c.buf = append(c.buf, b...)
+	c.buf = append(c.buf, '\n')
+}
+
+// flush writes the batch in one call and returns the first error of a
+// failure episode once (nil otherwise); c.mu is held.
+func (c *Console) flush() error {
+	if len(c.buf) > 0 {
+		_, err := c.w.Write(c.buf)
+		c.buf = c.buf[:0]
+		switch {
+		case err == nil:
+			c.failing = false
+		case !c.failing:
+			c.failing, c.err = true, err
+		}
+	}
+	err := c.err
+	c.err = nil
+	return err
+}
