@@ -281,7 +281,9 @@ func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay) (
 	defer sigs.detach()
 	switch err := engine.Run(opts.Context); {
 	case err == nil:
-		return 0, false
+		// 0 after a shutdown asked for; the exit policy's status after
+		// a critical process ended or every process was done.
+		return engine.ExitStatus(), false
 	case errors.Is(err, supervisor.ErrRestart):
 		return 0, true
 	default:

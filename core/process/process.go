@@ -387,6 +387,12 @@ func (p *Process) shouldAutoStart() bool {
 	return false
 }
 
+// AutoStartDue reports whether Transition would start the process on its
+// own (autostart of a process never started, autorestart after an exit),
+// time and the supervisor's mood aside. The supervisor asks before a pass
+// to hold back starts that wait for other processes.
+func (p *Process) AutoStartDue() bool { return p.shouldAutoStart() }
+
 // Transition makes the time- and state-driven moves that are due (4.2's
 // transition()): autostart, autorestart, BACKOFF → STARTING after the delay,
 // STARTING → RUNNING after startsecs, BACKOFF → FATAL after too many

@@ -508,9 +508,10 @@ func (s *Supervisor) StartAll(ctx context.Context, wait bool) ([]Result, error) 
 }
 
 // StopAll is stopAllProcesses (in priority order, as 4.2 does for this
-// request; shutdown stops in reverse priority order).
+// request; shutdown stops in reverse priority order). A process others
+// depend on (depends_on) gets its stop signal once they have stopped.
 func (s *Supervisor) StopAll(ctx context.Context, wait bool) ([]Result, error) {
-	return s.many(ctx, s.allTargets, isRunning, s.stopper(wait))
+	return s.many(ctx, s.allTargets, isRunning, s.depStopper(wait))
 }
 
 // signalOne is 4.2's signalProcess for one process.

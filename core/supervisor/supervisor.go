@@ -118,6 +118,8 @@ type Supervisor struct {
 	stopping   bool
 	stopGroups []*group
 	lastReport time.Time
+	dep        depGraph  // depends_on relations (depends.go)
+	exit       exitState // the exit policy's status (exitpolicy.go)
 }
 
 type group struct {
@@ -134,7 +136,8 @@ type proc struct {
 	stdoutLog string // log file paths with AUTO resolved; "" = none
 	stderrLog string
 	launched  *process.Launched
-	stats     // super's own counters and health (stats.go)
+	stats              // super's own counters and health (stats.go)
+	dep       depState // depends_on relations (depends.go)
 }
 
 // waiter is a request that completes on a later state change (4.2's
@@ -444,6 +447,7 @@ func (s *Supervisor) onChange(c process.Change) {
 		From: c.From, To: c.To, Expected: c.Expected, Pid: p.Pid(), Tries: p.Backoff(),
 		Time: time.Now(),
 	})
+	s.exitPolicy(c)
 }
 
 // spawn starts p and records its pid for the reaper.
@@ -462,6 +466,7 @@ func (s *Supervisor) spawn(p *proc) {
 // are served. One that adds or removes a group ends the pass; the next
 // pass goes on in the new order.
 func (s *Supervisor) transition() {
+	s.resolveDeps()
 	gen := s.orderGen
 	spawned := 0
 	defer func() {
@@ -471,6 +476,9 @@ func (s *Supervisor) transition() {
 	}()
 	for _, g := range s.order {
 		for _, p := range g.procs {
+			if s.dep.any && s.holdStart(p) {
+				continue
+			}
 			before := p.Pid()
 			p.Transition(s.mood)
 			s.track(p, before)
@@ -712,6 +720,9 @@ func (s *Supervisor) stopAll(g *group) {
 		p := g.procs[i]
 		switch p.State() {
 		case process.Running, process.Starting:
+			if s.dep.any && s.holdStop(p) {
+				continue
+			}
 			p.Stop()
 		case process.Backoff:
 			p.GiveUp()
@@ -729,6 +740,14 @@ func (s *Supervisor) nextDeadline() time.Time {
 	}
 	for _, g := range s.order {
 		for _, p := range g.procs {
+			if s.dep.any {
+				if held, due := s.gatePending(p); held {
+					if due {
+						consider(time.Now())
+					}
+					continue
+				}
+			}
 			consider(p.NextDeadline(s.mood))
 		}
 	}

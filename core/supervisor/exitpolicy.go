@@ -1,0 +1,118 @@
+package supervisor
+
+import (
+	"sync/atomic"
+
+	"super/core/process"
+)
+
+// The container exit policy: critical=true makes a process's end the
+// daemon's end, and [supervisord] exit_when_done=true ends the daemon once
+// every process is done. Either way the daemon stops everything as for
+// SIGTERM and supervisord exits with the status chosen here (ExitStatus).
+// Neither fires while the daemon is already shutting down or restarting,
+// and a process stopped by a user is STOPPED, which neither looks at.
+
+// exitState is what the policy decided; status is read by the daemon
+// after Run returns.
+type exitState struct {
+	status atomic.Int32
+}
+
+// ExitStatus is the exit status supervisord should end with after Run
+// returned nil: 0 for a shutdown asked for (signal, supervisorctl
+// shutdown), else what the exit policy chose.
+func (s *Supervisor) ExitStatus() int { return int(s.exit.status.Load()) }
+
+// exitPolicy looks at one state change (from onChange) and starts the
+// shutdown when a critical process ended or, with exit_when_done, when
+// every process is done.
+func (s *Supervisor) exitPolicy(c process.Change) {
+	if c.To != process.Exited && c.To != process.Fatal {
+		return
+	}
+	if s.mood != process.MoodRunning || s.stopping {
+		return
+	}
+	p := s.procOf(c.Process)
+	if p == nil {
+		return
+	}
+	if p.Config.Critical && (c.To == process.Fatal || !p.AutoStartDue()) {
+		status := endStatus(p)
+		if c.To == process.Fatal {
+			s.log.Critical("critical process %s entered FATAL state: shutting down with exit status %d", p.Name(), status)
+		} else {
+			s.log.Critical("critical process %s exited and will not be restarted: shutting down with exit status %d", p.Name(), status)
+		}
+		s.exitWith(status)
+		return
+	}
+	if s.cfg.Supervisord.ExitWhenDone && s.allDone() {
+		status := s.doneStatus()
+		s.log.Info("every process is done (exit_when_done): shutting down with exit status %d", status)
+		s.exitWith(status)
+	}
+}
+
+// exitWith starts the shutdown SIGTERM starts, to end with status.
+func (s *Supervisor) exitWith(status int) {
+	s.exit.status.Store(int32(status))
+	s.mood = process.MoodShutdown
+}
+
+// endStatus is the status a process ended with, as a shell reports it:
+// its exit code, 128+signal when a signal killed it; a FATAL process
+// whose last exit was 0 (or that never ran) is a failure all the same: 1.
+func endStatus(p *proc) int {
+	if p.State() == process.Fatal && p.lastExit == 0 {
+		return 1
+	}
+	return p.lastExit
+}
+
+// allDone reports whether nothing is left to happen on its own: no process
+// is starting, running, backing off or stopping, none is due to restart,
+// and none waits for an automatic start that can still come (one held by
+// a dependency that failed for good waits in vain).
+func (s *Supervisor) allDone() bool {
+	s.resolveDeps()
+	for _, g := range s.order {
+		for _, p := range g.procs {
+			switch p.State() {
+			case process.Starting, process.Running, process.Backoff, process.Stopping, process.Unknown:
+				return false
+			case process.Exited:
+				if p.AutoStartDue() {
+					return false
+				}
+			case process.Stopped:
+				if p.AutoStartDue() && !s.waitsInVain(p, 0) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// doneStatus is exit_when_done's exit status: 0 when every process ended
+// as expected, else the status of the first one, in priority order, that
+// did not (FATAL, or exited with a code not in exitcodes). A process that
+// ended unexpectedly with code 0 (exitcodes without 0) still makes it 1.
+func (s *Supervisor) doneStatus() int {
+	for _, g := range s.order {
+		for _, p := range g.procs {
+			switch {
+			case p.State() == process.Fatal:
+				return endStatus(p)
+			case p.State() == process.Exited && !p.ExitExpected(p.ExitStatus()):
+				if p.lastExit == 0 {
+					return 1
+				}
+				return p.lastExit
+			}
+		}
+	}
+	return 0
+}
