@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -81,6 +82,9 @@ type Daemon struct {
 	Sock string // path of the unix socket
 	URL  string // "unix://" + Sock
 	Out  *SyncBuffer
+	// Stdout and Stderr are the daemon's standard output and error apart
+	// (both also go to Out); nil unless started by StartConfStdio.
+	Stdout, Stderr *SyncBuffer
 
 	cmd    *exec.Cmd
 	waited chan struct{}
@@ -101,6 +105,18 @@ func Start(t testing.TB, oracle bool, programs string) *Daemon {
 // dir/supervisord.conf; its unix socket must be dir/s.sock.
 func StartConf(t testing.TB, oracle bool, dir, conf string, extraArgs ...string) *Daemon {
 	t.Helper()
+	return startConf(t, oracle, false, dir, conf, extraArgs)
+}
+
+// StartConfStdio is StartConf keeping the daemon's standard output and
+// error apart as well, in d.Stdout and d.Stderr.
+func StartConfStdio(t testing.TB, oracle bool, dir, conf string, extraArgs ...string) *Daemon {
+	t.Helper()
+	return startConf(t, oracle, true, dir, conf, extraArgs)
+}
+
+func startConf(t testing.TB, oracle, stdio bool, dir, conf string, extraArgs []string) *Daemon {
+	t.Helper()
 	d := &Daemon{Name: "super", Dir: dir, Conf: filepath.Join(dir, "supervisord.conf"),
 		Sock: filepath.Join(dir, "s.sock"), Out: &SyncBuffer{}, waited: make(chan struct{})}
 	d.URL = "unix://" + d.Sock
@@ -117,6 +133,10 @@ func StartConf(t testing.TB, oracle bool, dir, conf string, extraArgs ...string)
 	d.cmd = exec.Command(bin, append([]string{"-n", "-c", d.Conf}, extraArgs...)...)
 	d.cmd.Dir = dir
 	d.cmd.Stdout, d.cmd.Stderr = d.Out, d.Out
+	if stdio {
+		d.Stdout, d.Stderr = &SyncBuffer{}, &SyncBuffer{}
+		d.cmd.Stdout, d.cmd.Stderr = io.MultiWriter(d.Out, d.Stdout), io.MultiWriter(d.Out, d.Stderr)
+	}
 	// Its own process group, so cleanup can reach children left behind.
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
