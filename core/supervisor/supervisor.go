@@ -23,6 +23,7 @@ import (
 
 	"super/core/config"
 	"super/core/events"
+	"super/core/health"
 	"super/core/logging"
 	"super/core/process"
 )
@@ -118,8 +119,7 @@ type Supervisor struct {
 	stopping   bool
 	stopGroups []*group
 	lastReport time.Time
-	dep        depGraph  // depends_on relations (depends.go)
-	exit       exitState // the exit policy's status (exitpolicy.go)
+	probeKids  health.Children // exec health checks' children, shared with the reaper (health.go)
 }
 
 type group struct {
@@ -136,8 +136,8 @@ type proc struct {
 	stdoutLog string // log file paths with AUTO resolved; "" = none
 	stderrLog string
 	launched  *process.Launched
-	stats              // super's own counters and health (stats.go)
-	dep       depState // depends_on relations (depends.go)
+	stats                // super's own counters and health (stats.go)
+	hc        *healthRun // health checking; nil without a healthcheck (health.go)
 }
 
 // waiter is a request that completes on a later state change (4.2's
@@ -437,6 +437,7 @@ func (s *Supervisor) onChange(c process.Change) {
 			q.starts++
 		}
 	}
+	s.healthChange(c)
 	if g := s.groups[p.Config.Group]; g != nil && g.pool != nil {
 		if l := g.pool.Listener(p.Name()); l != nil {
 			l.SetRunning(c.To == process.Running)
@@ -447,7 +448,6 @@ func (s *Supervisor) onChange(c process.Change) {
 		From: c.From, To: c.To, Expected: c.Expected, Pid: p.Pid(), Tries: p.Backoff(),
 		Time: time.Now(),
 	})
-	s.exitPolicy(c)
 }
 
 // spawn starts p and records its pid for the reaper.
@@ -466,7 +466,6 @@ func (s *Supervisor) spawn(p *proc) {
 // are served. One that adds or removes a group ends the pass; the next
 // pass goes on in the new order.
 func (s *Supervisor) transition() {
-	s.resolveDeps()
 	gen := s.orderGen
 	spawned := 0
 	defer func() {
@@ -476,9 +475,6 @@ func (s *Supervisor) transition() {
 	}()
 	for _, g := range s.order {
 		for _, p := range g.procs {
-			if s.dep.any && s.holdStart(p) {
-				continue
-			}
 			before := p.Pid()
 			p.Transition(s.mood)
 			s.track(p, before)
@@ -555,7 +551,8 @@ func (s *Supervisor) track(p *proc, before int) {
 func (s *Supervisor) reap() {
 	for {
 		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		// wait4(-1, WNOHANG), handing exec health checks' children to their probes.
+		pid, err := s.probeKids.Wait4(&ws)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -720,9 +717,6 @@ func (s *Supervisor) stopAll(g *group) {
 		p := g.procs[i]
 		switch p.State() {
 		case process.Running, process.Starting:
-			if s.dep.any && s.holdStop(p) {
-				continue
-			}
 			p.Stop()
 		case process.Backoff:
 			p.GiveUp()
@@ -740,14 +734,6 @@ func (s *Supervisor) nextDeadline() time.Time {
 	}
 	for _, g := range s.order {
 		for _, p := range g.procs {
-			if s.dep.any {
-				if held, due := s.gatePending(p); held {
-					if due {
-						consider(time.Now())
-					}
-					continue
-				}
-			}
 			consider(p.NextDeadline(s.mood))
 		}
 	}
@@ -785,6 +771,9 @@ func (s *Supervisor) checkWaiters() {
 // nil. Run may be called once.
 func (s *Supervisor) Run(ctx context.Context) error {
 	defer close(s.done)
+	// Exec health checks still running are killed and collected once the
+	// reaper has stopped.
+	defer s.probeKids.Close()
 	// The next daemon run clears AUTO logs at startup; none may still be
 	// in the making then.
 	defer s.autoLogs.stop()

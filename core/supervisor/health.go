@@ -1,0 +1,189 @@
+package supervisor
+
+import (
+	"context"
+	"time"
+
+	"super/core/config"
+	"super/core/health"
+	"super/core/process"
+)
+
+// Health checks (healthcheck= and its healthcheck_* keys) run only while a
+// process is RUNNING: the first probe at once on entering RUNNING, the next
+// healthcheck_interval after each probe ends. Each probe runs on its own
+// goroutine (a time.AfterFunc per process, no ticker over all processes);
+// its result comes back to the loop as a request, which alone updates the
+// process's health. A result for an earlier RUNNING period (the process
+// left RUNNING or was spawned again meanwhile) is dropped.
+//
+// Exec probes fork children that the loop's reaper (wait4(-1)) would
+// otherwise steal: they start through s.probeKids (health.Children), which
+// the reaper goes through, so it hands a check's status to its probe (see
+// health.Children for why that is race-free).
+
+// healthRun is one process's health checking; owned by the loop.
+type healthRun struct {
+	verdict health.Verdict
+	probe   health.Probe // built at the first RUNNING
+	gen     uint64       // changes whenever the process enters or leaves RUNNING
+	ctx     context.Context
+	cancel  context.CancelFunc // ends the probe under way when RUNNING ends
+	timer   *time.Timer        // the next probe of this RUNNING period
+}
+
+// healthChange follows a process's transitions (from onChange): each spawn
+// starts the verdict over, RUNNING starts probing and leaving it stops.
+func (s *Supervisor) healthChange(c process.Change) {
+	hcfg := c.Process.Config.Healthcheck
+	if hcfg == nil {
+		return
+	}
+	p := s.procOf(c.Process)
+	if p == nil {
+		return
+	}
+	if p.hc == nil {
+		p.hc = &healthRun{verdict: health.NewVerdict(hcfg)}
+	}
+	hc := p.hc
+	switch {
+	case c.To == process.Starting:
+		hc.verdict.Reset()
+		p.setHealth(&hc.verdict)
+	case c.To == process.Running:
+		hc.gen++
+		hc.ctx, hc.cancel = context.WithCancel(context.Background())
+		if hc.probe == nil {
+			hc.probe = s.newProbe(p)
+		}
+		s.probeAfter(p, 0)
+	case c.From == process.Running:
+		// The verdict stays as last judged (an unhealthy process being
+		// restarted shows unhealthy until it is spawned again).
+		hc.gen++
+		hc.cancel()
+		hc.timer.Stop()
+	}
+}
+
+// newProbe builds p's probe; an exec check gets the environment p's own
+// children get.
+func (s *Supervisor) newProbe(p *proc) health.Probe {
+	hcfg := p.Config.Healthcheck
+	ex := health.Exec{Program: p.Config, DaemonEnv: s.cfg.Supervisord.Environment, Children: &s.probeKids}
+	if hcfg.Kind == config.HealthExec {
+		ex.Env = s.launcher.Environ(p.Config)
+	}
+	return health.New(hcfg, ex)
+}
+
+// probeAfter runs p's probe d from now, off the loop, for the current
+// RUNNING period (whatever the timer's goroutine needs is copied now).
+func (s *Supervisor) probeAfter(p *proc, d time.Duration) {
+	hc := p.hc
+	gen, pid, ctx, probe := hc.gen, p.Pid(), hc.ctx, hc.probe
+	hc.timer = time.AfterFunc(d, func() {
+		began := time.Now()
+		r := probe.Check(ctx)
+		// Not s.do: the probe need not wait for the loop, and a probe
+		// is not the kind of burst after which idle memory is released.
+		select {
+		case s.reqs <- func() { s.probeDone(p, gen, pid, began, r) }:
+		case <-s.done:
+		}
+	})
+}
+
+// probeDone takes a probe's result on the loop.
+func (s *Supervisor) probeDone(p *proc, gen uint64, pid int, began time.Time, r health.Result) {
+	hc := p.hc
+	if hc == nil || hc.gen != gen || p.Pid() != pid || p.State() != process.Running {
+		return
+	}
+	wasReady := p.ready()
+	v := &hc.verdict
+	changed := v.Record(r, began.Sub(p.LastStart()))
+	p.setHealth(v)
+	p.healthChecked = time.Now()
+	if !r.OK {
+		s.log.Debug("%s failed a health check (%d of %d): %s", p.Name(), v.Failures, v.Retries, r.Output)
+	}
+	if changed {
+		switch v.Status {
+		case health.Healthy:
+			s.log.Debug("%s is healthy", p.Name())
+		case health.Unhealthy:
+			s.log.Warn("%s is unhealthy: %s", p.Name(), v.Output)
+			if p.Config.Healthcheck.Action == config.HealthRestart {
+				s.restartUnhealthy(p)
+			}
+		}
+	}
+	if p.ready() != wasReady {
+		s.passAgain()
+	}
+	if hc.gen == gen { // still RUNNING: the next probe
+		s.probeAfter(p, p.Config.Healthcheck.Interval)
+	}
+}
+
+// setHealth copies a verdict into the counters Stats reports.
+func (p *proc) setHealth(v *health.Verdict) {
+	switch v.Status {
+	case health.Healthy:
+		p.health = HealthHealthy
+	case health.Unhealthy:
+		p.health = HealthUnhealthy
+	default:
+		p.health = HealthStarting
+	}
+	p.healthFails, p.healthOutput = v.Failures, v.Output
+}
+
+// restartUnhealthy does what `supervisorctl restart` does: stop the
+// process (4.2's stopProcess) and, once it is STOPPED, start it
+// (startProcess), with the usual log lines. Nothing is started when the
+// daemon is shutting down or restarting meanwhile, when the group was
+// removed, or when something else moved the process on (a start by hand).
+func (s *Supervisor) restartUnhealthy(p *proc) {
+	spec := Namespec(p.group.cfg.Name, p.Name())
+	if _, err := s.stopOne(spec, p, false); err != nil {
+		s.log.Warn("could not stop %s: %v", spec, err)
+		return
+	}
+	s.waits = append(s.waits, &waiter{
+		check: func() (bool, error) {
+			switch p.State() {
+			case process.Stopping:
+				return false, nil
+			case process.Stopped:
+				if s.mood == process.MoodRunning && s.groups[p.group.cfg.Name] == p.group {
+					if _, err := s.startOne(spec, p, false); err != nil {
+						s.log.Warn("could not start %s again: %v", spec, err)
+					}
+				}
+			}
+			return true, nil
+		},
+		done: make(chan error, 1),
+	})
+}
+
+// passAgain makes the loop run one more full transition pass, even when
+// the current request is served in the middle of a pass (a spawn serves
+// waiting requests): a process waiting for this one to be ready (its
+// depends_on) is looked at again. A waiter due at once keeps the loop from
+// sleeping until it has gone round once more.
+func (s *Supervisor) passAgain() {
+	first := true
+	s.waits = append(s.waits, &waiter{
+		check: func() (bool, error) {
+			done := !first
+			first = false
+			return done, nil
+		},
+		deadline: time.Now,
+		done:     make(chan error, 1),
+	})
+}

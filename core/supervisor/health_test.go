@@ -1,0 +1,277 @@
+package supervisor
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"super/core/config"
+	"super/core/health"
+	"super/core/process"
+)
+
+// checked sets a quick healthcheck on a program.
+func checked(target string, kind config.HealthKind, mod func(*config.HealthCheck)) func(*config.ProcessConfig) {
+	return func(c *config.ProcessConfig) {
+		c.Startsecs = 0
+		c.Healthcheck = &config.HealthCheck{Kind: kind, Target: target,
+			Interval: 200 * time.Millisecond, Timeout: time.Second, Retries: 2, Action: config.HealthRestart}
+		if mod != nil {
+			mod(c.Healthcheck)
+		}
+	}
+}
+
+func statsOf(t *testing.T, s *Supervisor, name string) ProcessStats {
+	t.Helper()
+	all, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ps := range all {
+		if ps.Name == name {
+			return ps
+		}
+	}
+	t.Fatalf("no stats for %s", name)
+	return ProcessStats{}
+}
+
+func waitHealth(t *testing.T, s *Supervisor, name string, want Health) ProcessStats {
+	t.Helper()
+	var ps ProcessStats
+	waitFor(t, name+" "+want.String(), 10*time.Second, func() bool {
+		ps = statsOf(t, s, name)
+		return ps.Health == want
+	})
+	return ps
+}
+
+// healthTrail records every distinct health a process shows (with its
+// pid), polling Stats until stopped.
+type healthTrail struct {
+	mu    sync.Mutex
+	seen  []string
+	stop  chan struct{}
+	ended chan struct{}
+}
+
+func trail(s *Supervisor, name string) *healthTrail {
+	h := &healthTrail{stop: make(chan struct{}), ended: make(chan struct{})}
+	go func() {
+		defer close(h.ended)
+		last := ""
+		for {
+			select {
+			case <-h.stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			all, err := s.Stats()
+			if err != nil {
+				continue
+			}
+			for _, ps := range all {
+				if ps.Name != name {
+					continue
+				}
+				info, _ := s.ProcessInfo(name)
+				cur := fmt.Sprintf("%s/%d", ps.Health, info.Pid)
+				if cur != last {
+					h.mu.Lock()
+					h.seen = append(h.seen, cur)
+					h.mu.Unlock()
+					last = cur
+				}
+			}
+		}
+	}()
+	return h
+}
+
+func (h *healthTrail) end() []string {
+	close(h.stop)
+	<-h.ended
+	return h.seen
+}
+
+// hasInOrder reports whether want appears in seen in order (other entries
+// may come between); each want is a prefix of an entry.
+func hasInOrder(seen []string, want ...string) bool {
+	i := 0
+	for _, s := range seen {
+		if i < len(want) && strings.HasPrefix(s, want[i]) {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+// A TCP check with action=none: healthy while the port listens,
+// unhealthy (reported, logged once) when it no longer does; the process
+// keeps running with the same pid.
+func TestHealthTCPActionNone(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	s, log := start(t, cfgOf(prog("web", "sleep 100", checked(l.Addr().String(), config.HealthTCP, func(h *config.HealthCheck) {
+		h.Action = config.HealthNone
+	}))))
+	info := waitState(t, s, "web", process.Running, 5*time.Second)
+	ps := waitHealth(t, s, "web", HealthHealthy)
+	if ps.HealthFailures != 0 || ps.HealthOutput != "" || ps.HealthChecked.IsZero() {
+		t.Errorf("healthy: %+v", ps)
+	}
+	l.Close()
+	ps = waitHealth(t, s, "web", HealthUnhealthy)
+	if ps.HealthFailures != 2 || !strings.Contains(ps.HealthOutput, "refused") {
+		t.Errorf("unhealthy: %+v", ps)
+	}
+	// More failed probes: still unhealthy, still the same child, one WARN.
+	waitFor(t, "more probes", 10*time.Second, func() bool { return statsOf(t, s, "web").HealthFailures >= 4 })
+	if now := state(t, s, "web"); now != process.Running {
+		t.Errorf("web is %s", now)
+	}
+	if again, _ := s.ProcessInfo("web"); again.Pid != info.Pid {
+		t.Errorf("pid changed %d → %d with action=none", info.Pid, again.Pid)
+	}
+	if n := log.count("WARN web is unhealthy: "); n != 1 {
+		t.Errorf("%d unhealthy lines, want 1:\n%s", n, strings.Join(log.snapshot(), "\n"))
+	}
+	if log.count("INFO spawned: 'web'") != 1 {
+		t.Errorf("restarted with action=none")
+	}
+}
+
+// An exec check with action=restart: the reaper hands the checks' exit
+// statuses to them (no "reaped unknown pid"), and an unhealthy process is
+// stopped and started again like supervisorctl restart, the verdict going
+// healthy → unhealthy → starting → healthy.
+func TestHealthExecRestart(t *testing.T) {
+	dir := t.TempDir()
+	flag := filepath.Join(dir, "ok")
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The program takes a moment to stop, so the unhealthy verdict can be
+	// seen before the new spawn starts over.
+	cmd := `sh -c 'trap "sleep 0.3; exit 0" TERM; while :; do sleep 0.05; done'`
+	s, log := start(t, cfgOf(prog("app", cmd, checked("test -e "+flag, config.HealthExec, nil))))
+	first := waitState(t, s, "app", process.Running, 5*time.Second)
+	waitHealth(t, s, "app", HealthHealthy)
+	tr := trail(s, "app")
+	if err := os.Remove(flag); err != nil {
+		t.Fatal(err)
+	}
+	log.waitLine(t, "WARN app is unhealthy: exit status 1", 10*time.Second)
+	var second ProcessInfo
+	waitFor(t, "a new pid", 10*time.Second, func() bool {
+		second, _ = s.ProcessInfo("app")
+		return second.Pid != 0 && second.Pid != first.Pid && second.State == process.Running
+	})
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "healthy again", 10*time.Second, func() bool {
+		ps := statsOf(t, s, "app")
+		info, _ := s.ProcessInfo("app")
+		return ps.Health == HealthHealthy && info.Pid == second.Pid
+	})
+	seen := tr.end()
+	if !hasInOrder(seen, fmt.Sprintf("healthy/%d", first.Pid), fmt.Sprintf("unhealthy/%d", first.Pid),
+		fmt.Sprintf("starting/%d", second.Pid), fmt.Sprintf("healthy/%d", second.Pid)) {
+		t.Errorf("health went %v", seen)
+	}
+	// 4.2's restart lines, in order, after the verdict.
+	lines := log.snapshot()
+	warn := log.index("WARN app is unhealthy: exit status 1")
+	stopped := log.index("INFO stopped: app (exit status 0)")
+	spawned := log.index(fmt.Sprintf("INFO spawned: 'app' with pid %d", second.Pid))
+	if !(warn >= 0 && warn < stopped && stopped < spawned) {
+		t.Errorf("restart lines out of order (%d %d %d):\n%s", warn, stopped, spawned, strings.Join(lines, "\n"))
+	}
+	if n := log.count("INFO reaped unknown pid"); n != 0 {
+		t.Errorf("the reaper took %d health check children:\n%s", n, strings.Join(lines, "\n"))
+	}
+	if ps := statsOf(t, s, "app"); ps.Starts != 2 {
+		t.Errorf("starts %d, want 2", ps.Starts)
+	}
+}
+
+// Failures within start_period do not count: the process stays starting
+// however many probes fail, and their output is still shown.
+func TestHealthStartPeriod(t *testing.T) {
+	s, log := start(t, cfgOf(prog("slow", "sleep 100", checked("false", config.HealthExec, func(h *config.HealthCheck) {
+		h.Retries = 1
+		h.StartPeriod = time.Minute
+	}))))
+	info := waitState(t, s, "slow", process.Running, 5*time.Second)
+	waitFor(t, "three failed probes", 10*time.Second, func() bool {
+		return log.count("DEBG slow failed a health check (0 of 1): exit status 1") >= 3
+	})
+	ps := statsOf(t, s, "slow")
+	if ps.Health != HealthStarting || ps.HealthFailures != 0 || ps.HealthOutput != "exit status 1" {
+		t.Errorf("%+v", ps)
+	}
+	if log.count("WARN slow is unhealthy") != 0 {
+		t.Errorf("unhealthy within the start period")
+	}
+	if again, _ := s.ProcessInfo("slow"); again.Pid != info.Pid {
+		t.Errorf("restarted within the start period")
+	}
+}
+
+// A result for an earlier RUNNING period is dropped.
+func TestHealthStaleResultDropped(t *testing.T) {
+	s, _ := start(t, cfgOf(prog("svc", "sleep 100", checked("true", config.HealthExec, func(h *config.HealthCheck) {
+		h.Retries = 1
+	}))))
+	waitState(t, s, "svc", process.Running, 5*time.Second)
+	waitHealth(t, s, "svc", HealthHealthy)
+	bad := health.Result{Output: "stale"}
+	if err := s.call(func() error {
+		_, p, _ := s.lookup("svc")
+		s.probeDone(p, p.hc.gen-1, p.Pid(), time.Now(), bad) // an earlier period
+		s.probeDone(p, p.hc.gen, p.Pid()+1, time.Now(), bad) // another child
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ps := statsOf(t, s, "svc"); ps.Health != HealthHealthy || ps.HealthOutput != "" {
+		t.Errorf("a stale result counted: %+v", ps)
+	}
+}
+
+// Without a healthcheck nothing is probed and health is none.
+func TestHealthNoneWithoutCheck(t *testing.T) {
+	s, _ := start(t, cfgOf(prog("plain", "sleep 100", func(c *config.ProcessConfig) { c.Startsecs = 0 })))
+	waitState(t, s, "plain", process.Running, 5*time.Second)
+	ps := statsOf(t, s, "plain")
+	if ps.Health != HealthNone || !ps.HealthChecked.IsZero() {
+		t.Errorf("%+v", ps)
+	}
+	if err := s.call(func() error {
+		if _, p, _ := s.lookup("plain"); p.hc != nil {
+			return fmt.Errorf("health state for a process without a check")
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
+	}
+}
