@@ -119,6 +119,8 @@ type Supervisor struct {
 	stopping   bool
 	stopGroups []*group
 	lastReport time.Time
+	dep        depGraph        // depends_on relations (depends.go)
+	exit       exitState       // the exit policy's status (exitpolicy.go)
 	probeKids  health.Children // exec health checks' children, shared with the reaper (health.go)
 }
 
@@ -137,6 +139,7 @@ type proc struct {
 	stderrLog string
 	launched  *process.Launched
 	stats                // super's own counters and health (stats.go)
+	dep       depState   // depends_on relations (depends.go)
 	hc        *healthRun // health checking; nil without a healthcheck (health.go)
 }
 
@@ -448,6 +451,7 @@ func (s *Supervisor) onChange(c process.Change) {
 		From: c.From, To: c.To, Expected: c.Expected, Pid: p.Pid(), Tries: p.Backoff(),
 		Time: time.Now(),
 	})
+	s.exitPolicy(c)
 }
 
 // spawn starts p and records its pid for the reaper.
@@ -466,6 +470,7 @@ func (s *Supervisor) spawn(p *proc) {
 // are served. One that adds or removes a group ends the pass; the next
 // pass goes on in the new order.
 func (s *Supervisor) transition() {
+	s.resolveDeps()
 	gen := s.orderGen
 	spawned := 0
 	defer func() {
@@ -475,6 +480,9 @@ func (s *Supervisor) transition() {
 	}()
 	for _, g := range s.order {
 		for _, p := range g.procs {
+			if s.dep.any && s.holdStart(p) {
+				continue
+			}
 			before := p.Pid()
 			p.Transition(s.mood)
 			s.track(p, before)
@@ -717,6 +725,9 @@ func (s *Supervisor) stopAll(g *group) {
 		p := g.procs[i]
 		switch p.State() {
 		case process.Running, process.Starting:
+			if s.dep.any && s.holdStop(p) {
+				continue
+			}
 			p.Stop()
 		case process.Backoff:
 			p.GiveUp()
@@ -734,6 +745,14 @@ func (s *Supervisor) nextDeadline() time.Time {
 	}
 	for _, g := range s.order {
 		for _, p := range g.procs {
+			if s.dep.any {
+				if held, due := s.gatePending(p); held {
+					if due {
+						consider(time.Now())
+					}
+					continue
+				}
+			}
 			consider(p.NextDeadline(s.mood))
 		}
 	}
