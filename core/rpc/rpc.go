@@ -81,7 +81,8 @@ type method struct {
 	fn       func(ctx context.Context, p []xmlrpc.Value) (xmlrpc.Value, error)
 }
 
-// Register adds every supervisor.* and system.* method of 4.2 to r.
+// Register adds every supervisor.* and system.* method of 4.2 to r, and
+// super's own super.* methods (super.go).
 func (a *API) Register(r *xmlrpc.Registry) {
 	for _, m := range a.methods(r) {
 		m := m
@@ -142,6 +143,7 @@ func (a *API) methods(r *xmlrpc.Registry) []method {
 	for i := range ms {
 		ms[i].name = "supervisor." + ms[i].name
 	}
+	ms = append(ms, a.superMethods()...)
 	return append(ms,
 		method{"system.listMethods", 0, 0, func(context.Context, []xmlrpc.Value) (xmlrpc.Value, error) {
 			return r.Methods(), nil
@@ -703,7 +705,7 @@ func (a *API) methodHelp(r *xmlrpc.Registry) func(context.Context, []xmlrpc.Valu
 	return func(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, error) {
 		name, _ := p[0].(string)
 		if _, ok := r.Lookup(name); ok {
-			if d, ok := methodDocs[name]; ok {
+			if d, ok := docOf(name); ok {
 				return d.help, nil
 			}
 			return "None", nil // 4.2's str(None) for a method without a docstring
@@ -716,7 +718,7 @@ func (a *API) methodSignature(r *xmlrpc.Registry) func(context.Context, []xmlrpc
 	return func(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, error) {
 		name, _ := p[0].(string)
 		if _, ok := r.Lookup(name); ok {
-			if d, ok := methodDocs[name]; ok && d.signature != nil {
+			if d, ok := docOf(name); ok && d.signature != nil {
 				return d.signature, nil
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,8 +122,9 @@ func equal(a, b []string) bool {
 	return true
 }
 
-// Every method the API registers has 4.2's help text, and the other way
-// round: listMethods, methodHelp and methodSignature agree.
+// Every method the API registers has 4.2's help text (or, for super's own
+// super.* methods, super's), and the other way round: listMethods,
+// methodHelp and methodSignature agree.
 func TestMethodTableComplete(t *testing.T) {
 	r := xmlrpc.NewRegistry()
 	a := &API{opts: Options{Config: &config.Config{}}}
@@ -130,6 +132,9 @@ func TestMethodTableComplete(t *testing.T) {
 	got := r.Methods()
 	var want []string
 	for name := range methodDocs {
+		want = append(want, name)
+	}
+	for name := range superDocs {
 		want = append(want, name)
 	}
 	sort.Strings(want)
@@ -141,6 +146,14 @@ func TestMethodTableComplete(t *testing.T) {
 	v, err := r.Call(ctx, "system.methodSignature", []xmlrpc.Value{"supervisor.tailProcessStdoutLog"})
 	if err != nil || !equal(v.([]string), []string{"array", "string", "int", "int"}) {
 		t.Errorf("methodSignature = %v, %v", v, err)
+	}
+	v, err = r.Call(ctx, "system.methodSignature", []xmlrpc.Value{"super.getProcessHealth"})
+	if err != nil || !equal(v.([]string), []string{"struct", "string"}) {
+		t.Errorf("methodSignature(super.getProcessHealth) = %v, %v", v, err)
+	}
+	if v, err := r.Call(ctx, "system.methodHelp", []xmlrpc.Value{"super.getAllProcessStats"}); err != nil ||
+		!strings.Contains(v.(string), "@return array") {
+		t.Errorf("methodHelp(super.getAllProcessStats) = %v, %v", v, err)
 	}
 	if _, err := r.Call(ctx, "system.methodHelp", []xmlrpc.Value{"supervisor.nope"}); err == nil ||
 		err.Error() != (&xmlrpc.Fault{Code: 4, String: "SIGNATURE_UNSUPPORTED"}).Error() {

@@ -248,8 +248,17 @@ call('readLog after clear', S + 'readLog', 0, 0)
 call('clearLog arity', S + 'clearLog', 1)
 
 # system.*
-methods = call('listMethods', 'system.listMethods')
-for m in methods or []:
+# super answers listMethods with its own super.* namespace too; 4.2's list
+# is compared with super's minus the super.* entries (their help and
+# signatures are checked by super's own tests), so every 4.2 method must
+# still be there, unchanged.
+try:
+    methods = [m for m in quiet('system.listMethods') if not m.startswith('super.')]
+    out.append(['listMethods', 'ok', methods])
+except (xmlrpc.client.Fault, xmlrpc.client.ProtocolError) as e:
+    out.append(['listMethods', 'error', str(e)])
+    methods = []
+for m in methods:
     call('help ' + m, 'system.methodHelp', m)
     call('signature ' + m, 'system.methodSignature', m)
 call('help unknown', 'system.methodHelp', 'nope')

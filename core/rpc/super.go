@@ -1,0 +1,157 @@
+package rpc
+
+import (
+	"context"
+	"time"
+
+	"super/core/supervisor"
+	"super/core/xmlrpc"
+)
+
+// The super.* namespace: what super tracks beyond Supervisor 4.2 (start
+// and exit counters, healthcheck verdicts), beside 4.2's namespaces so
+// that none of 4.2's answers change. A 4.2 server answers these with
+// UNKNOWN_METHOD, which is how clients (supervisorctl status) tell the two
+// apart.
+
+func (a *API) superMethods() []method {
+	return []method{
+		{"super.getProcessHealth", 1, 1, a.getProcessHealth},
+		{"super.getAllProcessHealth", 0, 0, a.getAllProcessHealth},
+		{"super.getAllProcessStats", 0, 0, a.getAllProcessStats},
+	}
+}
+
+// superDocs are system.methodHelp's and system.methodSignature's answers
+// for the super.* methods, in the shape of 4.2's docstrings.
+var superDocs = map[string]methodDoc{
+	"super.getProcessHealth": {" Get the healthcheck state of a process named name\n\n" +
+		"        @param string name The name of the process (or 'group:name')\n" +
+		"        @return struct result  {name, group, health, failures, output, checked}\n        ",
+		[]string{"struct", "string"}},
+	"super.getAllProcessHealth": {" Get the healthcheck state of every process\n\n" +
+		"        @return array result  An array of process health structs\n        ",
+		[]string{"array"}},
+	"super.getAllProcessStats": {" Get the start and exit counters and health of every process\n\n" +
+		"        @return array result  An array of process stats structs\n        ",
+		[]string{"array"}},
+}
+
+// docOf is the help and signature of a registered method of either
+// namespace.
+func docOf(name string) (methodDoc, bool) {
+	if d, ok := methodDocs[name]; ok {
+		return d, true
+	}
+	d, ok := superDocs[name]
+	return d, ok
+}
+
+// unix is t in unix seconds for an XML-RPC int (0 for the zero time).
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return capped(t.Unix())
+}
+
+// healthStruct is getProcessHealth's struct.
+func healthStruct(ps *supervisor.ProcessStats) xmlrpc.Struct {
+	return xmlrpc.Struct{
+		{Name: "name", Value: ps.Name},
+		{Name: "group", Value: ps.Group},
+		{Name: "health", Value: ps.Health.String()},
+		{Name: "failures", Value: ps.HealthFailures},
+		{Name: "output", Value: ps.HealthOutput},
+		{Name: "checked", Value: unix(ps.HealthChecked)},
+	}
+}
+
+// restarts is how many of a process's starts were restarts.
+func restarts(ps *supervisor.ProcessStats) int {
+	return max(ps.Starts-1, 0)
+}
+
+// statsStruct is one element of getAllProcessStats.
+func statsStruct(ps *supervisor.ProcessStats) xmlrpc.Struct {
+	return xmlrpc.Struct{
+		{Name: "name", Value: ps.Name},
+		{Name: "group", Value: ps.Group},
+		{Name: "state", Value: int(ps.State)},
+		{Name: "statename", Value: ps.State.String()},
+		{Name: "start", Value: unix(ps.Start)},
+		{Name: "starts", Value: ps.Starts},
+		{Name: "restarts", Value: restarts(ps)},
+		{Name: "exits", Value: ps.Exits},
+		{Name: "exitstatus", Value: ps.LastExitStatus},
+		{Name: "health", Value: ps.Health.String()},
+	}
+}
+
+// healthList is getAllProcessHealth's array, written straight from the
+// engine's records: supervisorctl status asks for it on every run.
+type healthList []supervisor.ProcessStats
+
+func (l healthList) MarshalXMLRPC(w *xmlrpc.Writer) error {
+	w.BeginArray()
+	for i := range l {
+		ps := &l[i]
+		w.BeginStruct()
+		w.StringMember("name", ps.Name)
+		w.StringMember("group", ps.Group)
+		w.StringMember("health", ps.Health.String())
+		if err := w.IntMember("failures", int64(ps.HealthFailures)); err != nil {
+			return err
+		}
+		w.StringMember("output", ps.HealthOutput)
+		if err := w.IntMember("checked", unix(ps.HealthChecked)); err != nil {
+			return err
+		}
+		w.EndStruct()
+	}
+	w.EndArray()
+	return nil
+}
+
+func (a *API) getProcessHealth(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, error) {
+	if err := a.ready(); err != nil {
+		return nil, err
+	}
+	spec, err := specArg(p[0])
+	if err != nil {
+		return nil, err
+	}
+	all, err := a.opts.Engine.Stats()
+	if err != nil {
+		return nil, err
+	}
+	// The same lookup as getProcessInfo: "name" is the process of group
+	// "name", and a whole-group spec names no process.
+	group, name := supervisor.SplitNamespec(spec)
+	for i := range all {
+		if name != "" && all[i].Group == group && all[i].Name == name {
+			return healthStruct(&all[i]), nil
+		}
+	}
+	return nil, xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", spec)
+}
+
+func (a *API) getAllProcessHealth(context.Context, []xmlrpc.Value) (xmlrpc.Value, error) {
+	all, err := a.opts.Engine.Stats()
+	if err != nil {
+		return nil, err
+	}
+	return healthList(all), nil
+}
+
+func (a *API) getAllProcessStats(context.Context, []xmlrpc.Value) (xmlrpc.Value, error) {
+	all, err := a.opts.Engine.Stats()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(all))
+	for i := range all {
+		out[i] = statsStruct(&all[i])
+	}
+	return out, nil
+}
