@@ -304,13 +304,33 @@ func (l *limits) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // basicAuth is medusa's auth_handler with Supervisor's authorizer: the
 // password is compared in clear, or as a hex SHA-1 when the configured one
-// starts with {SHA}. It guards every path, unknown ones included.
+// starts with {SHA}. It guards every path, unknown ones included, but the
+// probes.
 type basicAuth struct {
 	username, password string
 	next               http.Handler
 }
 
+// probes are the paths served without credentials: container and load
+// balancer health probes carry none, and these answers tell nothing but
+// whether the daemon is up and how many of its processes are not ready.
+// Everything else, /metrics included, stays behind the auth.
+var probes = []string{"/healthz", "/readyz"}
+
+func isProbe(path string) bool {
+	for _, p := range probes {
+		if path == p {
+			return true
+		}
+	}
+	return false
+}
+
 func (a *basicAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isProbe(r.URL.Path) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		a.next.ServeHTTP(w, r)
+		return
+	}
 	switch a.check(r.Header.Get("Authorization")) {
 	case authOK:
 		a.next.ServeHTTP(w, r)

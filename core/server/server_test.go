@@ -481,3 +481,31 @@ except xmlrpc.client.ProtocolError as e:
 		t.Errorf("wrong password: %v\n%s", err, out)
 	}
 }
+
+// /healthz and /readyz answer without credentials (probes carry none);
+// everything else, /metrics and paths merely starting like a probe
+// included, stays behind the auth.
+func TestProbesBypassAuth(t *testing.T) {
+	inet := inetConf()
+	inet.Username, inet.Password = "user", "secret"
+	answer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.URL.Path) })
+	s := start(t, Options{Inet: inet, Routes: []Route{{"/", answer}}})
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/healthz", 200}, {"HEAD", "/healthz", 200}, {"GET", "/readyz", 200},
+		{"POST", "/healthz", 401}, {"GET", "/metrics", 401}, {"GET", "/healthz/x", 401},
+		{"GET", "/readyzz", 401}, {"GET", "/index.html", 401}, {"GET", "/RPC2", 401},
+	} {
+		req, _ := http.NewRequest(c.method, inetURL(s)+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s without credentials: %d, want %d", c.method, c.path, resp.StatusCode, c.want)
+		}
+	}
+}

@@ -58,3 +58,17 @@ func (e Engine) MainLogFile() string {
 	}
 	return e.Log.Path()
 }
+
+func (e Engine) Stats() ([]supervisor.ProcessStats, error) { return e.Sup.Stats() }
+
+func (e Engine) Autostarts() map[string]bool {
+	auto := map[string]bool{}
+	for _, gc := range e.Sup.Groups() {
+		for _, pc := range gc.Processes {
+			if pc.Autostart {
+				auto[supervisor.Namespec(gc.Name, pc.Name)] = true
+			}
+		}
+	}
+	return auto
+}

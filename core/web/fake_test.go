@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"super/core/process"
 	"super/core/supervisor"
@@ -20,6 +21,7 @@ type fakeBackend struct {
 	procs   []*fakeProc
 	mainLog string
 	calls   []string
+	down    bool // supervisord is shutting down: Stats fails
 }
 
 type fakeProc struct {
@@ -27,6 +29,14 @@ type fakeProc struct {
 	state          process.State
 	stdout, stderr string
 	startErr       error
+
+	// What Stats reports beyond the state.
+	health    supervisor.Health
+	start     time.Time
+	starts    int
+	exits     int
+	lastExit  int
+	autostart bool
 }
 
 func newFake(t *testing.T) *fakeBackend {
@@ -181,3 +191,29 @@ func (f *fakeBackend) LogFile(spec, channel string) (string, error) {
 }
 
 func (f *fakeBackend) MainLogFile() string { return f.mainLog }
+
+func (f *fakeBackend) Stats() ([]supervisor.ProcessStats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return nil, &Fault{Code: int(supervisor.ShutdownState), Text: "SHUTDOWN_STATE"}
+	}
+	var out []supervisor.ProcessStats
+	for _, p := range f.procs {
+		out = append(out, supervisor.ProcessStats{Name: p.name, Group: p.group, State: p.state, Start: p.start,
+			Starts: p.starts, Exits: p.exits, LastExitStatus: p.lastExit, Health: p.health})
+	}
+	return out, nil
+}
+
+func (f *fakeBackend) Autostarts() map[string]bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	auto := map[string]bool{}
+	for _, p := range f.procs {
+		if p.autostart {
+			auto[supervisor.Namespec(p.group, p.name)] = true
+		}
+	}
+	return auto
+}

@@ -48,8 +48,14 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, form map[string
 		code, text := faultOf(err)
 		page.Error = fmt.Sprintf("unexpected rpc fault [%d] %s", code, text)
 	}
+	health := h.healthByName()
+	page.Health = health != nil
 	for _, info := range infos {
-		page.Rows = append(page.Rows, rowFor(info))
+		rw := rowFor(info)
+		if page.Health {
+			rw.Health, rw.HealthClass = healthCell(health[rw.Namespec])
+		}
+		page.Rows = append(page.Rows, rw)
 	}
 	hdr := w.Header()
 	noCache(hdr)
@@ -169,6 +175,7 @@ func startError(err error) string {
 type statusPage struct {
 	Message string
 	Error   string
+	Health  bool // some process has a healthcheck: show the Health column
 	Rows    []row
 	Version string
 	Year    int
@@ -181,6 +188,8 @@ type row struct {
 	Class       string // 4.2's CSS class for the state
 	Description string
 	Pid         int
+	Health      string // "healthy", "unhealthy", "starting"; "" without a healthcheck
+	HealthClass string
 	Actions     []actionLink
 }
 
@@ -233,4 +242,39 @@ func lower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// healthByName is the health of every process that has a healthcheck, by
+// namespec; nil when none has one (the page then has no Health column,
+// exactly 4.2's table) or the stats cannot be had.
+func (h *Handler) healthByName() map[string]supervisor.Health {
+	all, err := h.b.Stats()
+	if err != nil {
+		return nil
+	}
+	var m map[string]supervisor.Health
+	for i := range all {
+		if all[i].Health == supervisor.HealthNone {
+			continue
+		}
+		if m == nil {
+			m = map[string]supervisor.Health{}
+		}
+		m[supervisor.Namespec(all[i].Group, all[i].Name)] = all[i].Health
+	}
+	return m
+}
+
+// healthCell is a Health column cell: its text and the state class that
+// colours it like the State column.
+func healthCell(hl supervisor.Health) (text, class string) {
+	switch hl {
+	case supervisor.HealthNone:
+		return "", ""
+	case supervisor.HealthHealthy:
+		return hl.String(), "statusrunning"
+	case supervisor.HealthUnhealthy:
+		return hl.String(), "statuserror"
+	}
+	return hl.String(), "statusnominal"
 }

@@ -1,7 +1,7 @@
 // Package web is supervisord's web interface: the status page with its
 // actions, the tail page, and the /logtail/ and /mainlogtail streams, at
 // Supervisor 4.2's URLs with its query parameters, methods, messages and
-// redirects. The pages are plain HTML with a little embedded CSS and
+// redirects; and super's own /metrics, /healthz and /readyz (metrics.go). The pages are plain HTML with a little embedded CSS and
 // JavaScript (responsive layout, auto-refresh that keeps the scroll
 // position, a live log view); nothing is loaded from elsewhere.
 //
@@ -47,6 +47,12 @@ type Backend interface {
 	LogFile(namespec, channel string) (string, error)
 	// MainLogFile is the activity log's path, "" when it has none.
 	MainLogFile() string
+	// Stats is every process's counters and health, in Processes' order
+	// (super.getAllProcessStats); an error (SHUTDOWN_STATE) once
+	// supervisord is no longer RUNNING.
+	Stats() ([]supervisor.ProcessStats, error)
+	// Autostarts are the namespecs of the processes with autostart=true.
+	Autostarts() map[string]bool
 }
 
 // Fault is an error with a 4.2 XML-RPC fault code, for backends other than
@@ -91,6 +97,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// 4.2 routes on the raw path: /logtail and /mainlogtail by prefix,
 	// before the UI pages.
 	switch {
+	case p == "/metrics":
+		h.metrics(w, r)
+		return
+	case p == "/healthz":
+		h.healthz(w, r)
+		return
+	case p == "/readyz":
+		h.readyz(w, r)
+		return
 	case strings.HasPrefix(p, "/logtail"):
 		h.logtail(w, r)
 		return
