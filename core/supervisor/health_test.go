@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -274,4 +275,44 @@ func TestHealthNoneWithoutCheck(t *testing.T) {
 	}); err != nil {
 		t.Error(err)
 	}
+}
+
+// A process waiting (depends_on) for a checked one starts once that one is
+// healthy, not merely RUNNING.
+func TestHealthGatesDependents(t *testing.T) {
+	flag := filepath.Join(t.TempDir(), "ok")
+	a := prog("a", "sleep 100", checked("test -e "+flag, config.HealthExec, func(h *config.HealthCheck) {
+		h.Retries = 100 // stays starting while the flag is missing
+	}))
+	b := prog("b", "sleep 100", func(c *config.ProcessConfig) {
+		c.Startsecs = 0
+		c.DependsOn = []config.Dependency{{Group: "a"}}
+	})
+	s, log := start(t, cfgOf(a, b))
+	waitState(t, s, "a", process.Running, 5*time.Second)
+	waitFor(t, "failed probes of a", 10*time.Second, func() bool {
+		return log.count("DEBG a failed a health check") >= 2
+	})
+	if st := state(t, s, "b"); st != process.Stopped {
+		t.Fatalf("b is %s while a is not healthy", st)
+	}
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, s, "b", process.Running, 5*time.Second)
+	if ps := statsOf(t, s, "a"); ps.Health != HealthHealthy {
+		t.Errorf("a: %+v", ps)
+	}
+	if log.index("DEBG a is healthy") > log.index("INFO spawned: 'b' with pid "+strconv.Itoa(state2pid(t, s, "b"))) {
+		t.Errorf("b spawned before a was healthy:\n%s", strings.Join(log.snapshot(), "\n"))
+	}
+}
+
+func state2pid(t *testing.T, s *Supervisor, name string) int {
+	t.Helper()
+	info, err := s.ProcessInfo(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Pid
 }
