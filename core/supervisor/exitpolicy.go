@@ -17,6 +17,7 @@ import (
 // after Run returns.
 type exitState struct {
 	status atomic.Int32
+	ended  []*proc // went EXITED or FATAL since the last settleExit
 }
 
 // ExitStatus is the exit status supervisord should end with after Run
@@ -24,9 +25,10 @@ type exitState struct {
 // shutdown), else what the exit policy chose.
 func (s *Supervisor) ExitStatus() int { return int(s.exit.status.Load()) }
 
-// exitPolicy looks at one state change (from onChange) and starts the
-// shutdown when a critical process ended or, with exit_when_done, when
-// every process is done.
+// exitPolicy notes a process that went EXITED or FATAL (from onChange).
+// The decision waits for settleExit: the change is still being made (its
+// "exited:" line is not logged yet, the reaper may have more children to
+// hand over).
 func (s *Supervisor) exitPolicy(c process.Change) {
 	if c.To != process.Exited && c.To != process.Fatal {
 		return
@@ -34,13 +36,31 @@ func (s *Supervisor) exitPolicy(c process.Change) {
 	if s.mood != process.MoodRunning || s.stopping {
 		return
 	}
-	p := s.procOf(c.Process)
-	if p == nil {
+	if p := s.procOf(c.Process); p != nil && (p.Config.Critical || s.cfg.Supervisord.ExitWhenDone) {
+		s.exit.ended = append(s.exit.ended, p)
+	}
+}
+
+// settleExit decides on the processes that ended since the last call (the
+// loop calls it after each pass and reap): a critical one that went FATAL
+// or will not be restarted starts the shutdown, as does exit_when_done
+// once every process is done.
+func (s *Supervisor) settleExit() {
+	if len(s.exit.ended) == 0 {
 		return
 	}
-	if p.Config.Critical && (c.To == process.Fatal || !p.AutoStartDue()) {
+	ended := s.exit.ended
+	s.exit.ended = s.exit.ended[:0]
+	if s.mood != process.MoodRunning || s.stopping {
+		return
+	}
+	for _, p := range ended {
+		st := p.State()
+		if !p.Config.Critical || (st != process.Fatal && (st != process.Exited || p.AutoStartDue())) {
+			continue
+		}
 		status := endStatus(p)
-		if c.To == process.Fatal {
+		if st == process.Fatal {
 			s.log.Critical("critical process %s entered FATAL state: shutting down with exit status %d", p.Name(), status)
 		} else {
 			s.log.Critical("critical process %s exited and will not be restarted: shutting down with exit status %d", p.Name(), status)

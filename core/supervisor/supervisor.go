@@ -826,6 +826,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			autoHeld = false
 		}
 		s.reap()
+		s.settleExit() // the exit policy, on what this pass and reap ended
 		s.checkWaiters()
 		if s.mood < process.MoodRunning && s.shutdownStep() {
 			s.failWaiters()

@@ -1,0 +1,164 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"super/core/testbin"
+)
+
+// longRunner is a program that writes its pid to file and runs until
+// stopped.
+func longRunner(file string) string {
+	return fmt.Sprintf(`sh -c 'echo $$ > %s; exec sleep 300'`, file)
+}
+
+// readPid waits for a pid written by longRunner.
+func readPid(t *testing.T, file string) int {
+	t.Helper()
+	var pid int
+	waitFor(t, 10*time.Second, "pid in "+file, func() bool {
+		b, _ := os.ReadFile(file)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return pid > 0
+	})
+	return pid
+}
+
+// A critical program going FATAL stops the daemon, and with it the other
+// programs; supervisord exits with the program's last exit code.
+func TestCriticalFatalEndsDaemon(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "other.pid")
+	d := testbin.StartConf(t, false, dir, testbin.BaseConf(dir)+fmt.Sprintf(`
+[program:other]
+command=%s
+startsecs=0
+
+[program:job]
+command=sh -c 'exit 5'
+startsecs=1
+startretries=1
+critical=true
+`, longRunner(pidFile)))
+	other := readPid(t, pidFile)
+	st, err := d.Wait(20 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != 5 {
+		t.Errorf("supervisord exited %d, want job's exit code 5\n%s", st, d.Log())
+	}
+	gone(t, other, "the other program")
+	log := parseLog(d.Log())
+	crit := find(log, `^critical process job entered FATAL state: shutting down with exit status 5$`)
+	stopped := find(log, `^stopped: other \(terminated by SIGTERM\)$`)
+	if len(crit) != 1 || crit[0].Level != "CRIT" || len(stopped) != 1 {
+		t.Errorf("want the CRIT line and other stopped:\n%s", d.Log())
+	}
+}
+
+// A critical program exiting for good (autorestart=false) ends the daemon
+// with its exit code.
+func TestCriticalExitEndsDaemonWithItsCode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "other.pid")
+	d := testbin.StartConf(t, false, dir, testbin.BaseConf(dir)+fmt.Sprintf(`
+[program:other]
+command=%s
+startsecs=0
+
+[program:job]
+command=sh -c 'sleep 0.2; exit 7'
+startsecs=0
+autorestart=false
+critical=true
+`, longRunner(pidFile)))
+	other := readPid(t, pidFile)
+	st, err := d.Wait(20 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != 7 {
+		t.Errorf("supervisord exited %d, want 7\n%s", st, d.Log())
+	}
+	gone(t, other, "the other program")
+	waitLog(t, d, `^critical process job exited and will not be restarted: shutting down with exit status 7$`, 1, time.Second)
+}
+
+// exit_when_done: once every program has run to its end the daemon stops,
+// exiting 0 if all ended as expected, else with the first failure's code.
+func TestExitWhenDone(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		bCode  int
+		status int
+	}{
+		{"all expected", 0, 0},
+		{"one unexpected", 3, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			conf := strings.Replace(testbin.BaseConf(dir), "[supervisord]\n", "[supervisord]\nexit_when_done=true\n", 1) +
+				fmt.Sprintf(`
+[program:a]
+command=sh -c 'sleep 0.1; exit 0'
+startsecs=0
+autorestart=false
+
+[program:b]
+command=sh -c 'sleep 0.6; exit %d'
+startsecs=0
+autorestart=false
+exitcodes=0
+`, tc.bCode)
+			d := testbin.StartConf(t, false, dir, conf)
+			st, err := d.Wait(20 * time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st != tc.status {
+				t.Errorf("supervisord exited %d, want %d\n%s", st, tc.status, d.Log())
+			}
+			log := parseLog(d.Log())
+			exitedA := indexOf(log, `^exited: a \(exit status 0; expected\)$`)
+			exitedB := indexOf(log, fmt.Sprintf(`^exited: b \(exit status %d; `, tc.bCode))
+			done := indexOf(log, fmt.Sprintf(`^every process is done \(exit_when_done\): shutting down with exit status %d$`, tc.status))
+			if exitedA < 0 || exitedB < 0 || done < exitedA || done < exitedB {
+				t.Errorf("want both exits, then the shutdown:\n%s", d.Log())
+			}
+		})
+	}
+}
+
+// Without the new keys a program going FATAL leaves the daemon and the
+// other programs running (4.2).
+func TestFatalWithoutPolicyKeepsDaemon(t *testing.T) {
+	t.Parallel()
+	d := testbin.Start(t, false, `
+[program:other]
+command=sleep 300
+startsecs=0
+
+[program:job]
+command=sh -c 'exit 5'
+startsecs=1
+startretries=0
+`)
+	d.WaitState(t, "job", "FATAL", 10*time.Second)
+	d.WaitState(t, "other", "RUNNING", 5*time.Second)
+	state, _ := d.Call(t, "supervisor.getState").(map[string]any)
+	if state["statename"] != "RUNNING" || d.Exited() {
+		t.Fatalf("supervisord state %v (exited %v), want RUNNING", state, d.Exited())
+	}
+	stopDaemon(t, d, 20*time.Second) // and the daemon's own stop still exits 0
+}
