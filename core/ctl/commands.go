@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"unicode/utf8"
+
+	"super/core/xmlrpc"
 )
 
 // upcheck is 4.2's connection check before most commands: getVersion must
@@ -79,11 +81,10 @@ func (c *controller) doStatus(arg string) (bool, error) {
 		}
 		return false, err
 	}
-	v, err := c.call("getAllProcessInfo")
+	all, err := c.statusInfos()
 	if err != nil {
 		return false, err
 	}
-	all := toProcInfos(v)
 	names := strings.Fields(arg)
 	matching := all
 	if len(names) > 0 && !contains(names, "all") {
@@ -114,6 +115,80 @@ func (c *controller) doStatus(arg string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// statusInfos is getAllProcessInfo for status, with super's health
+// verdicts: both come in one system.multicall, and a RUNNING process with
+// a healthcheck gets ", health: <verdict>" after its description. A 4.2
+// daemon answers the super.* call with a fault, which just means no
+// health: its output is 4.2's.
+func (c *controller) statusInfos() ([]procInfo, error) {
+	v, err := c.call("system.multicall", []any{
+		map[string]any{"methodName": "supervisor.getAllProcessInfo", "params": []any{}},
+		map[string]any{"methodName": "super.getAllProcessHealth", "params": []any{}},
+	})
+	if f, ok := asFault(err); ok && f.Code == faultUnknownMethod {
+		// A server without system.multicall: ask for the infos alone.
+		v, err = c.call("getAllProcessInfo")
+		if err != nil {
+			return nil, err
+		}
+		return toProcInfos(v), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := toSlice(v)
+	if len(res) == 0 {
+		return nil, nil
+	}
+	// 4.2's multicall gives each call's bare value, or its fault as a
+	// {faultCode, faultString} struct.
+	if f, ok := multicallFault(res[0]); ok {
+		return nil, f
+	}
+	infos := toProcInfos(res[0])
+	if len(res) < 2 {
+		return infos, nil
+	}
+	if _, ok := multicallFault(res[1]); ok {
+		return infos, nil
+	}
+	var health map[string]string
+	for _, x := range toSlice(res[1]) {
+		m, _ := x.(map[string]any)
+		if h := toString(m["health"]); h != "" && h != "none" {
+			if health == nil {
+				health = map[string]string{}
+			}
+			health[namespec(toString(m["group"]), toString(m["name"]))] = h
+		}
+	}
+	if health == nil {
+		return infos, nil
+	}
+	for i := range infos {
+		if infos[i].State != stateRunning {
+			continue
+		}
+		if h, ok := health[namespec(infos[i].Group, infos[i].Name)]; ok {
+			infos[i].Description += ", health: " + h
+		}
+	}
+	return infos, nil
+}
+
+// multicallFault is the fault of one system.multicall result, if it is one.
+func multicallFault(v any) (*xmlrpc.Fault, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	code, ok := m["faultCode"]
+	if !ok {
+		return nil, false
+	}
+	return &xmlrpc.Fault{Code: toInt(code), String: toString(m["faultString"])}, true
 }
 
 // showStatuses prints the status table: the name column is as wide as the
