@@ -62,8 +62,12 @@ func (s *Supervisor) healthChange(c process.Change) {
 		// The verdict stays as last judged (an unhealthy process being
 		// restarted shows unhealthy until it is spawned again).
 		hc.gen++
-		hc.cancel()
-		hc.timer.Stop()
+		if hc.cancel != nil {
+			hc.cancel()
+		}
+		if hc.timer != nil {
+			hc.timer.Stop()
+		}
 	}
 }
 
