@@ -197,3 +197,34 @@ startsecs=soon
 		t.Errorf("bad value: exit %d, stderr %q", status, stderr)
 	}
 }
+
+// A dependency with a healthcheck is ready only once healthy: web waits
+// while db runs but fails its check, and starts when db passes it.
+func TestDependsOnWaitsForHealthy(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "db-ready")
+	d := testbin.StartConf(t, false, dir, testbin.BaseConf(dir)+fmt.Sprintf(`
+[program:db]
+command=sleep 300
+startsecs=0
+healthcheck=test -f %s
+healthcheck_interval=0.1
+healthcheck_retries=1
+
+[program:web]
+command=sleep 300
+startsecs=0
+depends_on=db
+`, marker))
+	d.WaitState(t, "db", "RUNNING", 10*time.Second)
+	// Some probes fail while web is looked at.
+	waitLog(t, d, `^db is unhealthy: `, 1, 10*time.Second)
+	if st := d.StateOf(t, "web"); st != "STOPPED" {
+		t.Fatalf("web is %s while db is unhealthy, want STOPPED", st)
+	}
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.WaitState(t, "web", "RUNNING", 10*time.Second)
+}

@@ -384,37 +384,87 @@ func TestShutdownStopOrder(t *testing.T) {
 }
 
 // stopAllProcesses sends a process's stop signal once the processes
-// depending on it have stopped (real children, the real loop).
+// depending on it have stopped (real children, the real loop), whether
+// the request waits for the stops or not.
 func TestStopAllWaitsForDependents(t *testing.T) {
-	// web takes a moment to exit after SIGTERM: were db signalled with it,
-	// db would stop first.
-	web := prog("web", `sh -c 'trap "sleep 0.3; exit 0" TERM; while :; do sleep 0.05; done'`,
-		priority(10), dependsOn("db"), func(c *config.ProcessConfig) { c.Startsecs = 0 })
-	db := prog("db", "sleep 300", priority(20), func(c *config.ProcessConfig) { c.Startsecs = 0 })
-	s, log := start(t, cfgOf(web, db))
-	waitState(t, s, "web", process.Running, 10*time.Second)
-	res, err := s.StopAll(context.Background(), true)
-	if err != nil {
-		t.Fatal(err)
+	for _, wait := range []bool{true, false} {
+		t.Run(fmt.Sprintf("wait=%v", wait), func(t *testing.T) {
+			// web takes a moment to exit after SIGTERM: were db signalled
+			// with it, db would stop first.
+			web := prog("web", `sh -c 'trap "sleep 0.3; exit 0" TERM; while :; do sleep 0.05; done'`,
+				priority(10), dependsOn("db"), func(c *config.ProcessConfig) { c.Startsecs = 0 })
+			db := prog("db", "sleep 300", priority(20), func(c *config.ProcessConfig) { c.Startsecs = 0 })
+			s, log := start(t, cfgOf(web, db))
+			waitState(t, s, "web", process.Running, 10*time.Second)
+			res, err := s.StopAll(context.Background(), wait)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != 2 {
+				t.Errorf("results %+v", res)
+			}
+			for _, r := range res {
+				if r.Status != Success {
+					t.Errorf("%+v", r)
+				}
+			}
+			if !wait {
+				waitState(t, s, "db", process.Stopped, 10*time.Second)
+			}
+			webStopped, dbKilled := -1, -1
+			for i, l := range log.snapshot() {
+				switch {
+				case strings.HasPrefix(l, "DEBG killing db "):
+					dbKilled = i
+				case strings.HasPrefix(l, "INFO stopped: web "), strings.HasPrefix(l, "WARN stopped: web "):
+					webStopped = i
+				}
+			}
+			if webStopped < 0 || dbKilled < 0 || dbKilled < webStopped {
+				t.Fatalf("want web stopped before db signalled; log:\n%s", strings.Join(log.snapshot(), "\n"))
+			}
+			if st := state(t, s, "db"); st != process.Stopped {
+				t.Errorf("db is %s after stopAllProcesses", st)
+			}
+		})
 	}
-	for _, r := range res {
-		if r.Status != Success {
-			t.Errorf("%+v", r)
-		}
+}
+
+// The relations follow the groups: a group added later (update) is held
+// by a dependency already there, and one whose dependency was removed
+// waits, saying so.
+func TestDependencyResolvedOnGroupChange(t *testing.T) {
+	db := prog("db", "db", priority(20))
+	w := newFakeWorld(t, cfgOf(db))
+	w.running("db")
+	web := prog("web", "web", priority(10), dependsOn("db"))
+	add := func(pc *config.ProcessConfig) *proc {
+		w.s.addGroup(&config.GroupConfig{Name: pc.Group, Priority: pc.Priority, Processes: []*config.ProcessConfig{pc}})
+		p := w.proc(pc.Name)
+		p.Process = process.New(pc, process.Options{Now: func() time.Time { return w.now }, Log: w.log, Spawner: w,
+			Kill: func(int, syscall.Signal) error { return nil }, Notify: w.s.onChange})
+		return p
 	}
-	webStopped, dbKilled := -1, -1
-	for i, l := range log.snapshot() {
-		switch {
-		case strings.HasPrefix(l, "DEBG killing db "):
-			dbKilled = i
-		case strings.HasPrefix(l, "INFO stopped: web "), strings.HasPrefix(l, "WARN stopped: web "):
-			webStopped = i
-		}
+	add(web)
+	w.pass()
+	if st := w.proc("web").State(); st != process.Starting {
+		t.Fatalf("web added with db RUNNING is %s", st)
 	}
-	if webStopped < 0 || dbKilled < 0 || dbKilled < webStopped {
-		t.Fatalf("want web stopped before db signalled; log:\n%s", strings.Join(log.snapshot(), "\n"))
+	// db goes; a new dependent of it waits and says why.
+	w.proc("db").Stop()
+	w.exit("db", 0, syscall.SIGTERM)
+	if !w.s.removeGroup("db") {
+		t.Fatal("db not removed")
 	}
-	if state(t, s, "db") != process.Stopped {
-		t.Errorf("db is %s after stopAllProcesses", state(t, s, "db"))
+	api := add(prog("api", "api", priority(5), dependsOn("db")))
+	w.pass()
+	if st := api.State(); st != process.Stopped {
+		t.Fatalf("api is %s with db gone", st)
+	}
+	if w.log.count("WARN not starting api: its dependency db is not configured") != 1 {
+		t.Errorf("log:\n%s", strings.Join(w.log.snapshot(), "\n"))
+	}
+	if d := w.s.nextDeadline(); !d.IsZero() && !d.After(w.now) {
+		t.Errorf("next deadline %v with api held: the loop would spin", d)
 	}
 }
