@@ -100,6 +100,11 @@ func (w *ConsoleWriter) Write(p []byte) (int, error) {
 			p = p[room:]
 			continue
 		}
+		if len(w.partial) == 0 && i <= max { // the usual line: copied with its newline
+			c.whole(w.prefix, p[:i+1])
+			p = p[i+1:]
+			continue
+		}
 		seg := p[:i]
 		p = p[i+1:]
 		for len(w.partial)+len(seg) > max {
@@ -156,6 +161,16 @@ func (c *Console) line(prefix string, a, b []byte) {
 	c.buf = append(c.buf, a...)
 	c.buf = append(c.buf, b...)
 	c.buf = append(c.buf, '\n')
+}
+
+// whole appends "prefix line" to the batch, line ending in its newline;
+// c.mu is held.
+func (c *Console) whole(prefix string, line []byte) {
+	if len(c.buf) >= consoleBatchMax {
+		c.flush()
+	}
+	c.buf = append(c.buf, prefix...)
+	c.buf = append(c.buf, line...)
 }
 
 // flush writes the batch in one call and returns the first error of a
