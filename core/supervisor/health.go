@@ -59,8 +59,13 @@ func (s *Supervisor) healthChange(c process.Change) {
 		}
 		s.probeAfter(p, 0)
 	case c.From == process.Running:
-		// The verdict stays as last judged (an unhealthy process being
-		// restarted shows unhealthy until it is spawned again).
+		// An unhealthy verdict stays until the next spawn (it says why
+		// the process is being restarted); a healthy one no longer holds
+		// for a process that is not running.
+		if hc.verdict.Status == health.Healthy {
+			hc.verdict.Reset()
+			p.setHealth(&hc.verdict)
+		}
 		hc.gen++
 		if hc.cancel != nil {
 			hc.cancel()

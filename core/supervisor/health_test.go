@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -73,26 +74,33 @@ func trail(s *Supervisor, name string) *healthTrail {
 				return
 			case <-time.After(2 * time.Millisecond):
 			}
-			all, err := s.Stats()
+			h2, pid, _, err := healthNow(s, name)
 			if err != nil {
 				continue
 			}
-			for _, ps := range all {
-				if ps.Name != name {
-					continue
-				}
-				info, _ := s.ProcessInfo(name)
-				cur := fmt.Sprintf("%s/%d", ps.Health, info.Pid)
-				if cur != last {
-					h.mu.Lock()
-					h.seen = append(h.seen, cur)
-					h.mu.Unlock()
-					last = cur
-				}
+			cur := fmt.Sprintf("%s/%d", h2, pid)
+			if cur != last {
+				h.mu.Lock()
+				h.seen = append(h.seen, cur)
+				h.mu.Unlock()
+				last = cur
 			}
 		}
 	}()
 	return h
+}
+
+// healthNow reads a process's health, pid and counted failures at one
+// moment (on the loop).
+func healthNow(s *Supervisor, name string) (h Health, pid, fails int, err error) {
+	err = s.call(func() error {
+		_, p, err := s.lookup(name)
+		if err == nil {
+			h, pid, fails = p.health, p.Pid(), p.healthFails
+		}
+		return err
+	})
+	return
 }
 
 func (h *healthTrail) end() []string {
@@ -182,9 +190,12 @@ func TestHealthExecRestart(t *testing.T) {
 	}
 	log.waitLine(t, "WARN app is unhealthy: exit status 1", 10*time.Second)
 	var second ProcessInfo
-	waitFor(t, "a new pid", 10*time.Second, func() bool {
+	// Once the new child's first probe has failed too, it is starting
+	// (for at least an interval); then the check can pass again.
+	waitFor(t, "a new pid failing its first probe", 10*time.Second, func() bool {
+		_, pid, fails, err := healthNow(s, "app")
 		second, _ = s.ProcessInfo("app")
-		return second.Pid != 0 && second.Pid != first.Pid && second.State == process.Running
+		return err == nil && pid != 0 && pid != first.Pid && fails >= 1 && second.Pid == pid
 	})
 	if err := os.WriteFile(flag, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -315,4 +326,18 @@ func state2pid(t *testing.T, s *Supervisor, name string) int {
 		t.Fatal(err)
 	}
 	return info.Pid
+}
+
+// A healthy verdict does not outlive the RUNNING state: a stopped process
+// is starting again (no verdict), not healthy.
+func TestHealthNotHealthyOnceStopped(t *testing.T) {
+	s, _ := start(t, cfgOf(prog("svc", "sleep 100", checked("true", config.HealthExec, nil))))
+	waitState(t, s, "svc", process.Running, 5*time.Second)
+	waitHealth(t, s, "svc", HealthHealthy)
+	if err := s.StopProcess(context.Background(), "svc", true); err != nil {
+		t.Fatal(err)
+	}
+	if ps := statsOf(t, s, "svc"); ps.Health != HealthStarting || ps.State != process.Stopped {
+		t.Errorf("stopped: %+v", ps)
+	}
 }
