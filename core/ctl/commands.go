@@ -125,7 +125,9 @@ func (c *controller) doStatus(arg string) (bool, error) {
 func (c *controller) statusInfos() ([]procInfo, error) {
 	v, err := c.call("system.multicall", []any{
 		map[string]any{"methodName": "supervisor.getAllProcessInfo", "params": []any{}},
-		map[string]any{"methodName": "super.getAllProcessHealth", "params": []any{}},
+		// Only the processes that have a healthcheck: the others need no
+		// answer, and a hundred of them cost status ~0.4 ms.
+		map[string]any{"methodName": "super.getAllProcessHealth", "params": []any{true}},
 	})
 	if f, ok := asFault(err); ok && f.Code == faultUnknownMethod {
 		// A server without system.multicall: ask for the infos alone.

@@ -40,6 +40,7 @@ out['stats'] = p.super.getAllProcessStats()
 out['health'] = p.super.getProcessHealth('web')
 out['health_grp'] = p.super.getProcessHealth('idle:idle')
 out['allhealth'] = p.super.getAllProcessHealth()
+out['checkedhealth'] = p.super.getAllProcessHealth(True)
 out['names'] = [i['name'] for i in p.supervisor.getAllProcessInfo()]
 out['methods'] = [m for m in p.system.listMethods() if m.startswith('super.')]
 out['sig'] = p.system.methodSignature('super.getAllProcessHealth')
@@ -94,6 +95,7 @@ func TestSuperNamespaceThroughPython(t *testing.T) {
 		Health    map[string]any
 		HealthGrp map[string]any `json:"health_grp"`
 		AllHealth []map[string]any
+		Checked   []map[string]any `json:"checkedhealth"`
 		Names     []string
 		Methods   []string
 		Sig       []string
@@ -184,7 +186,10 @@ func TestSuperNamespaceThroughPython(t *testing.T) {
 	if strings.Join(got.Methods, ",") != "super.getAllProcessHealth,super.getAllProcessStats,super.getProcessHealth" {
 		t.Errorf("listMethods' super.* entries: %v", got.Methods)
 	}
-	if strings.Join(got.Sig, ",") != "array" {
+	if len(got.Checked) != 1 || got.Checked[0]["name"] != "web" {
+		t.Errorf("getAllProcessHealth(true) = %v, want web's health alone", got.Checked)
+	}
+	if strings.Join(got.Sig, ",") != "array,boolean" {
 		t.Errorf("methodSignature(super.getAllProcessHealth) = %v", got.Sig)
 	}
 }
