@@ -42,7 +42,7 @@ func (w *fakeWorld) Spawn(p *process.Process) (process.Child, error) {
 }
 
 // newFakeWorld builds cfg's groups with fake processes; nothing runs.
-func newFakeWorld(t *testing.T, cfg *config.Config) *fakeWorld {
+func newFakeWorld(t testing.TB, cfg *config.Config) *fakeWorld {
 	t.Helper()
 	w := &fakeWorld{log: &memLog{}, now: time.Unix(100000, 0), pid: 1000, names: map[int]string{}}
 	s := New(cfg, Deps{Logger: w.log})
@@ -466,5 +466,38 @@ func TestDependencyResolvedOnGroupChange(t *testing.T) {
 	}
 	if d := w.s.nextDeadline(); !d.IsZero() && !d.After(w.now) {
 		t.Errorf("next deadline %v with api held: the loop would spin", d)
+	}
+}
+
+// One transition pass and deadline over 500 RUNNING programs, without
+// depends_on (4.2 configs) and with every program depending on the one
+// before it.
+func BenchmarkPassWithDependencies(b *testing.B) {
+	for _, chained := range []bool{false, true} {
+		b.Run(fmt.Sprintf("chained=%v", chained), func(b *testing.B) {
+			var procs []*config.ProcessConfig
+			for i := range 500 {
+				pc := prog(fmt.Sprintf("p%03d", i), "x", priority(i))
+				if chained && i > 0 {
+					dependsOn(fmt.Sprintf("p%03d", i-1))(pc)
+				}
+				procs = append(procs, pc)
+			}
+			w := newFakeWorld(b, cfgOf(procs...))
+			for range 1000 {
+				w.pass()
+				w.elapse(2 * time.Second)
+			}
+			for _, pc := range procs {
+				if st := w.proc(pc.Name).State(); st != process.Running {
+					b.Fatalf("%s is %s", pc.Name, st)
+				}
+			}
+			b.ResetTimer()
+			for range b.N {
+				w.pass()
+				w.s.nextDeadline()
+			}
+		})
 	}
 }
