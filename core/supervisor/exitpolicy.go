@@ -33,10 +33,13 @@ func (s *Supervisor) exitPolicy(c process.Change) {
 	if c.To != process.Exited && c.To != process.Fatal {
 		return
 	}
+	if !c.Process.Config.Critical && !s.cfg.Supervisord.ExitWhenDone {
+		return
+	}
 	if s.mood != process.MoodRunning || s.stopping {
 		return
 	}
-	if p := s.procOf(c.Process); p != nil && (p.Config.Critical || s.cfg.Supervisord.ExitWhenDone) {
+	if p := s.procOf(c.Process); p != nil {
 		s.exit.ended = append(s.exit.ended, p)
 	}
 }
