@@ -17,23 +17,27 @@ import (
 	"super/core/config"
 )
 
-// Status is a health verdict.
+// Status is a process's health: a verdict, or None for a process
+// without a healthcheck (the zero value, so "not checked" needs no setup).
 type Status int
 
 const (
-	Starting  Status = iota // no verdict yet since the spawn
+	None      Status = iota // no healthcheck configured
+	Starting                // no verdict yet since the spawn
 	Healthy                 // the last probe passed
 	Unhealthy               // Retries probes in a row failed
 )
 
 func (s Status) String() string {
 	switch s {
+	case Starting:
+		return "starting"
 	case Healthy:
 		return "healthy"
 	case Unhealthy:
 		return "unhealthy"
 	}
-	return "starting"
+	return "none"
 }
 
 // Result is what one probe found.
@@ -94,7 +98,7 @@ type Verdict struct {
 
 // NewVerdict is a fresh verdict for hc.
 func NewVerdict(hc *config.HealthCheck) Verdict {
-	return Verdict{Retries: hc.Retries, StartPeriod: hc.StartPeriod}
+	return Verdict{Retries: hc.Retries, StartPeriod: hc.StartPeriod, Status: Starting}
 }
 
 // Reset forgets every result: the process was spawned again.

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"super/core/config"
 )
 
 func TestVerdict(t *testing.T) {
@@ -68,7 +70,7 @@ func TestVerdict(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := Verdict{Retries: tc.retries, StartPeriod: tc.startPeriod}
+			v := NewVerdict(&config.HealthCheck{Retries: tc.retries, StartPeriod: tc.startPeriod})
 			if v.Status != Starting {
 				t.Fatalf("a new verdict is %s", v.Status)
 			}

@@ -139,14 +139,7 @@ func (s *Supervisor) probeDone(p *proc, gen uint64, pid int, began time.Time, r 
 
 // setHealth copies a verdict into the counters Stats reports.
 func (p *proc) setHealth(v *health.Verdict) {
-	switch v.Status {
-	case health.Healthy:
-		p.health = HealthHealthy
-	case health.Unhealthy:
-		p.health = HealthUnhealthy
-	default:
-		p.health = HealthStarting
-	}
+	p.health = v.Status
 	p.healthFails, p.healthOutput = v.Failures, v.Output
 }
 

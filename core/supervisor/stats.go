@@ -4,6 +4,7 @@ import (
 	"syscall"
 	"time"
 
+	"super/core/health"
 	"super/core/process"
 )
 
@@ -11,27 +12,16 @@ import (
 // surfaces (the super.* RPC namespace, status' health column, /metrics,
 // /readyz). Nothing here changes a 4.2 answer.
 
-// Health is a process's health as its healthcheck last judged it.
-type Health int
+// Health is a process's health as its healthcheck last judged it; the
+// verdict's own type, so the engine and its readers share one set of names.
+type Health = health.Status
 
 const (
-	HealthNone      Health = iota // no healthcheck configured
-	HealthStarting                // checked, but no verdict yet (not running, start period, no probe done)
-	HealthHealthy                 // the last probe passed
-	HealthUnhealthy               // healthcheck_retries probes in a row failed
+	HealthNone      = health.None      // no healthcheck configured
+	HealthStarting  = health.Starting  // checked, but no verdict yet (not running, start period, no probe done)
+	HealthHealthy   = health.Healthy   // the last probe passed
+	HealthUnhealthy = health.Unhealthy // healthcheck_retries probes in a row failed
 )
-
-func (h Health) String() string {
-	switch h {
-	case HealthStarting:
-		return "starting"
-	case HealthHealthy:
-		return "healthy"
-	case HealthUnhealthy:
-		return "unhealthy"
-	}
-	return "none"
-}
 
 // stats is a proc's own counters; owned by the loop like the rest of proc.
 type stats struct {
