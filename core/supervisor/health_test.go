@@ -68,10 +68,12 @@ func trail(s *Supervisor, name string) *healthTrail {
 	go func() {
 		defer close(h.ended)
 		last := ""
-		for {
+		for stopped := false; !stopped; {
+			// The state the caller saw last is recorded too: one more
+			// sample after the stop.
 			select {
 			case <-h.stop:
-				return
+				stopped = true
 			case <-time.After(2 * time.Millisecond):
 			}
 			h2, pid, _, err := healthNow(s, name)
