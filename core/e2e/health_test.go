@@ -154,11 +154,14 @@ func (w *watcher) trail() (stop func() []string) {
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
-		for {
+		for stopped := false; !stopped; {
+			// A pause between samples keeps the daemon's CPU for the
+			// daemon; one more sample after the stop records the state
+			// the caller waited for.
 			select {
 			case <-done:
-				return
-			default:
+				stopped = true
+			case <-time.After(2 * time.Millisecond):
 			}
 			if s, err := w.now(); err == nil {
 				mu.Lock()
