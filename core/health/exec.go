@@ -160,8 +160,9 @@ func (c *Children) start(path string, argv []string, attr *syscall.ProcAttr) (in
 		return 0, nil, errClosed
 	}
 	// ForkExec also reaps its own child when the exec fails; under the
-	// mutex no reaper races it for that pid.
-	pid, err := syscall.ForkExec(path, argv, attr)
+	// mutex no reaper races it for that pid. process.ForkExec keeps the
+	// program spawns' umask changes away from the check.
+	pid, err := process.ForkExec(path, argv, attr)
 	if err != nil {
 		return 0, nil, err
 	}

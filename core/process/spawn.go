@@ -239,6 +239,16 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }
 // spawnMu serialises the umask change around fork, which is process-wide.
 var spawnMu sync.Mutex
 
+// ForkExec is syscall.ForkExec for the daemon's other children (health
+// check commands): it forks under the same lock as Spawn, so such a child
+// never inherits a program's umask set for the moment of that program's
+// fork.
+func ForkExec(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	spawnMu.Lock()
+	defer spawnMu.Unlock()
+	return syscall.ForkExec(path, argv, attr)
+}
+
 // Environ builds the child's environment as 4.2 does: supervisord's
 // environment, SUPERVISOR_ENABLED, SUPERVISOR_SERVER_URL,
 // SUPERVISOR_PROCESS_NAME, SUPERVISOR_GROUP_NAME, then the [supervisord]
