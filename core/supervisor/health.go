@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"super/core/config"
@@ -116,14 +117,14 @@ func (s *Supervisor) probeDone(p *proc, gen uint64, pid int, began time.Time, r 
 	p.setHealth(v)
 	p.healthChecked = time.Now()
 	if !r.OK {
-		s.log.Debug("%s failed a health check (%d of %d): %s", p.Name(), v.Failures, v.Retries, r.Output)
+		s.log.Debug("%s failed a health check (%d of %d): %s", p.Name(), v.Failures, v.Retries, oneLine(r.Output))
 	}
 	if changed {
 		switch v.Status {
 		case health.Healthy:
 			s.log.Debug("%s is healthy", p.Name())
 		case health.Unhealthy:
-			s.log.Warn("%s is unhealthy: %s", p.Name(), v.Output)
+			s.log.Warn("%s is unhealthy: %s", p.Name(), oneLine(v.Output))
 			if p.Config.Healthcheck.Action == config.HealthRestart {
 				s.restartUnhealthy(p)
 			}
@@ -188,4 +189,15 @@ func (s *Supervisor) passAgain() {
 		deadline: time.Now,
 		done:     make(chan error, 1),
 	})
+}
+
+// oneLine keeps a check's output to one activity log line: tools reading
+// the log take each line for one entry. Line breaks become " | "; the
+// whole output stays in the health struct (super.getProcessHealth).
+func oneLine(out string) string {
+	if !strings.ContainsAny(out, "\r\n") {
+		return out
+	}
+	lines := strings.FieldsFunc(out, func(r rune) bool { return r == '\n' || r == '\r' })
+	return strings.Join(lines, " | ")
 }

@@ -343,3 +343,20 @@ func TestHealthNotHealthyOnceStopped(t *testing.T) {
 		t.Errorf("stopped: %+v", ps)
 	}
 }
+
+// A check printing several lines is one WARN line in the activity log
+// (tools read the log a line per entry); the health struct keeps it whole.
+func TestHealthOutputOneLogLine(t *testing.T) {
+	s, log := start(t, cfgOf(prog("app", "sleep 30", checked(`sh -c 'echo first; echo second; exit 1'`, config.HealthExec,
+		func(h *config.HealthCheck) { h.Retries, h.Action = 1, config.HealthNone }))))
+	waitHealth(t, s, "app", HealthUnhealthy)
+	log.waitLine(t, "WARN app is unhealthy: first | second", 10*time.Second)
+	for _, l := range log.snapshot() {
+		if strings.HasPrefix(l, "second") {
+			t.Errorf("a log line starts with the check's second line:\n%s", strings.Join(log.snapshot(), "\n"))
+		}
+	}
+	if ps := statsOf(t, s, "app"); ps.HealthOutput != "first\nsecond" {
+		t.Errorf("health output %q, want both lines", ps.HealthOutput)
+	}
+}
