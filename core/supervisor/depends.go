@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"strings"
+	"time"
 
 	"super/core/process"
 )
@@ -199,6 +200,30 @@ func runningDependents(p *proc) bool {
 	return false
 }
 
+// dependentStarts notes when each process depending on p last started.
+func dependentStarts(p *proc) map[*proc]time.Time {
+	m := make(map[*proc]time.Time, len(p.dep.dependents))
+	for _, d := range p.dep.dependents {
+		m[d] = d.LastStart()
+	}
+	return m
+}
+
+// restartedDependent is a process depending on p that was started again
+// since its start was noted (when the stop request holding p came) and
+// is not being stopped.
+func restartedDependent(p *proc, noted map[*proc]time.Time) *proc {
+	for _, d := range p.dep.dependents {
+		switch d.State() {
+		case process.Running, process.Starting, process.Backoff:
+			if !d.LastStart().Equal(noted[d]) {
+				return d
+			}
+		}
+	}
+	return nil
+}
+
 // logStopHold says once why p's stop waits.
 func (s *Supervisor) logStopHold(p *proc) {
 	if p.dep.holdLogged {
@@ -256,6 +281,7 @@ func (s *Supervisor) depStopper(wait bool) func(string, *proc) (*waiter, error) 
 		}
 		s.logStopHold(p)
 		signalled := false
+		started := dependentStarts(p)
 		w := &waiter{done: make(chan error, 1), deadline: p.NextStopReport}
 		w.check = func() (bool, error) {
 			if !signalled {
@@ -267,7 +293,13 @@ func (s *Supervisor) depStopper(wait bool) func(string, *proc) (*waiter, error) 
 					// Stopped (or being stopped) by someone else meanwhile.
 					return !wait || p.State().IsStopped(), nil
 				case runningDependents(p):
-					return false, nil
+					d := restartedDependent(p, started)
+					if d == nil {
+						return false, nil
+					}
+					// Someone started a dependent again: waiting for it
+					// would never end, so the request stops p as 4.2 would.
+					s.log.Info("stopping %s although %s, which depends on it, was started again", p.Name(), d.Name())
 				}
 				signalled = true
 				p.dep.holdLogged = false

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -499,5 +500,42 @@ func BenchmarkPassWithDependencies(b *testing.B) {
 				w.s.nextDeadline()
 			}
 		})
+	}
+}
+
+// A dependent started again while stopAllProcesses holds its dependency's
+// stop signal: the request does not wait for it forever but stops the
+// dependency, as 4.2 would, and says why.
+func TestStopAllDependentStartedAgain(t *testing.T) {
+	web := prog("web", "web", priority(10), dependsOn("db"))
+	db := prog("db", "db", priority(20))
+	w := newFakeWorld(t, cfgOf(web, db))
+	w.s.mood = process.MoodRunning
+	w.running("db")
+	w.running("web")
+	w.s.resolveDeps()
+	stop := w.s.depStopper(false)
+	for _, name := range []string{"db", "web"} { // 4.2's reverse priority order
+		if _, err := stop(name, w.proc(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.s.checkWaiters()
+	if !reflect.DeepEqual(w.kills, []string{"web SIGTERM"}) {
+		t.Fatalf("signals %v, want web's only while it runs", w.kills)
+	}
+	w.elapse(time.Second)
+	w.exit("web", 0, syscall.SIGTERM)
+	// Before the held stop goes out, another client starts web again.
+	w.s.spawn(w.proc("web"))
+	w.s.checkWaiters()
+	if !reflect.DeepEqual(w.kills, []string{"web SIGTERM", "db SIGTERM"}) {
+		t.Fatalf("signals %v: db's stop still held", w.kills)
+	}
+	if len(w.s.waits) != 0 {
+		t.Errorf("%d waiters left", len(w.s.waits))
+	}
+	if n := w.log.count("INFO stopping db although web, which depends on it, was started again"); n != 1 {
+		t.Errorf("log:\n%s", strings.Join(w.log.snapshot(), "\n"))
 	}
 }
