@@ -105,13 +105,15 @@ func (s *Supervisor) probeAfter(p *proc, d time.Duration) {
 	})
 }
 
-// probeDone takes a probe's result on the loop.
+// probeDone takes a probe's result on the loop. A process becoming ready
+// needs nothing more here for those waiting for it (depends_on): the loop
+// makes a pass after every request, and nextDeadline finds a start whose
+// wait ended due at once when the request came in the middle of a pass.
 func (s *Supervisor) probeDone(p *proc, gen uint64, pid int, began time.Time, r health.Result) {
 	hc := p.hc
 	if hc == nil || hc.gen != gen || p.Pid() != pid || p.State() != process.Running {
 		return
 	}
-	wasReady := p.ready()
 	v := &hc.verdict
 	changed := v.Record(r, began.Sub(p.LastStart()))
 	p.setHealth(v)
@@ -129,9 +131,6 @@ func (s *Supervisor) probeDone(p *proc, gen uint64, pid int, began time.Time, r 
 				s.restartUnhealthy(p)
 			}
 		}
-	}
-	if p.ready() != wasReady {
-		s.passAgain()
 	}
 	if hc.gen == gen { // still RUNNING: the next probe
 		s.probeAfter(p, p.Config.Healthcheck.Interval)
@@ -170,24 +169,6 @@ func (s *Supervisor) restartUnhealthy(p *proc) {
 			return true, nil
 		},
 		done: make(chan error, 1),
-	})
-}
-
-// passAgain makes the loop run one more full transition pass, even when
-// the current request is served in the middle of a pass (a spawn serves
-// waiting requests): a process waiting for this one to be ready (its
-// depends_on) is looked at again. A waiter due at once keeps the loop from
-// sleeping until it has gone round once more.
-func (s *Supervisor) passAgain() {
-	first := true
-	s.waits = append(s.waits, &waiter{
-		check: func() (bool, error) {
-			done := !first
-			first = false
-			return done, nil
-		},
-		deadline: time.Now,
-		done:     make(chan error, 1),
 	})
 }
 
