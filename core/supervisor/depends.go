@@ -136,28 +136,29 @@ func (s *Supervisor) holdStart(p *proc) bool {
 	case missing != "" && !p.dep.toldMiss:
 		p.dep.toldMiss = true
 		s.log.Warn("not starting %s: its dependency %s is not configured", p.Name(), missing)
-	case dep != nil && (dep != p.dep.toldDep || dep.State() != p.dep.toldState) && s.waitsInVain(dep, 0):
+	case s.untoldInVain(p, dep):
 		p.dep.toldDep, p.dep.toldState = dep, dep.State()
 		s.log.Warn("not starting %s: its dependency %s is %s", p.Name(), dep.Name(), dep.State())
 	}
 	return true
 }
 
+// untoldInVain reports whether p waits in vain for dep (see waitsInVain)
+// and holdStart has not said so for dep in its present state.
+func (s *Supervisor) untoldInVain(p, dep *proc) bool {
+	return dep != nil && (dep != p.dep.toldDep || dep.State() != p.dep.toldState) && s.waitsInVain(dep, 0)
+}
+
 // gatePending reports, for nextDeadline, whether p is held (then its own
 // deadline does not count: it would say "start now") and whether the gate
-// has something to log about it, which wants a pass at once.
+// has something to log about it, which wants a pass at once. It asks what
+// holdStart logs on: were they to differ, the loop would spin.
 func (s *Supervisor) gatePending(p *proc) (held, due bool) {
 	dep, missing := s.startBlocker(p)
 	if dep == nil && missing == "" {
 		return false, false
 	}
-	if !p.dep.waitLogged || (missing != "" && !p.dep.toldMiss) {
-		return true, true
-	}
-	if dep != nil && (dep != p.dep.toldDep || dep.State() != p.dep.toldState) && s.waitsInVain(dep, 0) {
-		return true, true
-	}
-	return true, false
+	return true, !p.dep.waitLogged || (missing != "" && !p.dep.toldMiss) || s.untoldInVain(p, dep)
 }
 
 // waitsInVain reports whether p will not become ready without a user's
