@@ -155,7 +155,7 @@ func (w *ConsoleWriter) shrink() {
 // line appends "prefix a b\n" to the batch; c.mu is held.
 func (c *Console) line(prefix string, a, b []byte) {
 	if len(c.buf) >= consoleBatchMax {
-		c.flush()
+		c.write()
 	}
 	c.buf = append(c.buf, prefix...)
 	c.buf = append(c.buf, a...)
@@ -167,26 +167,34 @@ func (c *Console) line(prefix string, a, b []byte) {
 // c.mu is held.
 func (c *Console) whole(prefix string, line []byte) {
 	if len(c.buf) >= consoleBatchMax {
-		c.flush()
+		c.write()
 	}
 	c.buf = append(c.buf, prefix...)
 	c.buf = append(c.buf, line...)
 }
 
-// flush writes the batch in one call and returns the first error of a
-// failure episode once (nil otherwise); c.mu is held.
+// flush writes the batch and returns the first error of a failure
+// episode once (nil otherwise); c.mu is held.
 func (c *Console) flush() error {
-	if len(c.buf) > 0 {
-		_, err := c.w.Write(c.buf)
-		c.buf = c.buf[:0]
-		switch {
-		case err == nil:
-			c.failing = false
-		case !c.failing:
-			c.failing, c.err = true, err
-		}
-	}
+	c.write()
 	err := c.err
 	c.err = nil
 	return err
+}
+
+// write writes the batch in one call, keeping the first error of a failure
+// episode for flush to report (a batch written out midway through a Write
+// must not lose it); c.mu is held.
+func (c *Console) write() {
+	if len(c.buf) == 0 {
+		return
+	}
+	_, err := c.w.Write(c.buf)
+	c.buf = c.buf[:0]
+	switch {
+	case err == nil:
+		c.failing = false
+	case !c.failing:
+		c.failing, c.err = true, err
+	}
 }

@@ -234,6 +234,32 @@ func TestConsoleWriterErrors(t *testing.T) {
 	}
 }
 
+// failFirst fails its first write only.
+type failFirst struct{ n int }
+
+func (f *failFirst) Write(p []byte) (int, error) {
+	if f.n++; f.n == 1 {
+		return 0, syscall.EPIPE
+	}
+	return len(p), nil
+}
+
+// A failure of a batch written out midway through one Write (the chunk's
+// lines exceed the batch size) is reported too, though the chunk's last
+// batch goes through.
+func TestConsoleWriterMidBatchError(t *testing.T) {
+	out := &failFirst{}
+	var reports []error
+	w := NewConsole(out).Writer("a", func(err error) { reports = append(reports, err) })
+	w.Write(bytes.Repeat([]byte(strings.Repeat("x", 63)+"\n"), 2*consoleBatchMax/64))
+	if out.n < 2 {
+		t.Fatalf("%d writes, want the batch written in several", out.n)
+	}
+	if len(reports) != 1 || !errors.Is(reports[0], syscall.EPIPE) {
+		t.Fatalf("reports %v, want one EPIPE", reports)
+	}
+}
+
 // A broken pipe on the daemon's real stdout is an error, not death by
 // SIGPIPE.
 func TestConsoleWriterBrokenStdout(t *testing.T) {
