@@ -316,8 +316,10 @@ func TestHealthGatesDependents(t *testing.T) {
 	if ps := statsOf(t, s, "a"); ps.Health != HealthHealthy {
 		t.Errorf("a: %+v", ps)
 	}
-	if log.index("DEBG a is healthy") > log.index("INFO spawned: 'b' with pid "+strconv.Itoa(state2pid(t, s, "b"))) {
-		t.Errorf("b spawned before a was healthy:\n%s", strings.Join(log.snapshot(), "\n"))
+	healthy := log.index("DEBG a is healthy")
+	spawned := log.index("INFO spawned: 'b' with pid " + strconv.Itoa(state2pid(t, s, "b")))
+	if healthy < 0 || spawned < healthy {
+		t.Errorf("b spawned (line %d) before a was healthy (line %d):\n%s", spawned, healthy, strings.Join(log.snapshot(), "\n"))
 	}
 }
 
