@@ -251,15 +251,11 @@ func TestContainerExampleAsPID1(t *testing.T) {
 	if w, h := strings.Index(log, "spawned: 'worker'"), strings.Index(log, "spawned: 'web'"); w < 0 || h < 0 || w < h {
 		t.Errorf("worker spawned before web:\n%s", log)
 	}
-	// The probes of pod.yaml, where the HTTP server has them.
-	if code, body := r.get("/healthz"); code == http.StatusNotFound {
-		t.Logf("/healthz is not served by this build (HTTP 404)")
-	} else if code != 200 || body != "ok\n" {
+	// The probes of pod.yaml.
+	if code, body := r.get("/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("/healthz: %d %q, want 200 \"ok\\n\"", code, body)
 	}
-	if code, body := r.get("/readyz"); code == http.StatusNotFound {
-		t.Logf("/readyz is not served by this build (HTTP 404)")
-	} else if code != 200 || body != "ready\n" {
+	if code, body := r.get("/readyz"); code != 200 || body != "ready\n" {
 		t.Errorf("/readyz: %d %q, want 200 \"ready\\n\"", code, body)
 	}
 

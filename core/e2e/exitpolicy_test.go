@@ -18,6 +18,13 @@ func longRunner(file string) string {
 	return fmt.Sprintf(`sh -c 'echo $$ > %s; exec sleep 300'`, file)
 }
 
+// afterPid is a program that exits with code once longRunner has written
+// file: the daemon's shutdown must find the other program running, however
+// slowly a loaded machine starts it.
+func afterPid(file string, code int) string {
+	return fmt.Sprintf(`sh -c 'while [ ! -s %s ]; do sleep 0.05; done; exit %d'`, file, code)
+}
+
 // readPid waits for a pid written by longRunner.
 func readPid(t *testing.T, file string) int {
 	t.Helper()
@@ -42,11 +49,11 @@ command=%s
 startsecs=0
 
 [program:job]
-command=sh -c 'exit 5'
-startsecs=1
+command=%s
+startsecs=10
 startretries=1
 critical=true
-`, longRunner(pidFile)))
+`, longRunner(pidFile), afterPid(pidFile, 5)))
 	other := readPid(t, pidFile)
 	st, err := d.Wait(20 * time.Second)
 	if err != nil {
@@ -76,11 +83,11 @@ command=%s
 startsecs=0
 
 [program:job]
-command=sh -c 'sleep 0.2; exit 7'
+command=%s
 startsecs=0
 autorestart=false
 critical=true
-`, longRunner(pidFile)))
+`, longRunner(pidFile), afterPid(pidFile, 7)))
 	other := readPid(t, pidFile)
 	st, err := d.Wait(20 * time.Second)
 	if err != nil {
