@@ -281,38 +281,35 @@ func (s *Supervisor) depStopper(wait bool) func(string, *proc) (*waiter, error) 
 			return s.stopOne(spec, p, wait)
 		}
 		s.logStopHold(p)
-		signalled := false
 		started := dependentStarts(p)
+		var stop *waiter // stopOne's, once p got its stop signal
 		w := &waiter{done: make(chan error, 1), deadline: p.NextStopReport}
 		w.check = func() (bool, error) {
-			if !signalled {
-				switch {
-				case s.mood != process.MoodRunning:
-					// The shutdown stops it, in the same order.
-					return p.State().IsStopped(), nil
-				case !p.State().IsRunning():
-					// Stopped (or being stopped) by someone else meanwhile.
-					return !wait || p.State().IsStopped(), nil
-				case runningDependents(p):
-					d := restartedDependent(p, started)
-					if d == nil {
-						return false, nil
-					}
-					// Someone started a dependent again: waiting for it
-					// would never end, so the request stops p as 4.2 would.
-					s.log.Info("stopping %s although %s, which depends on it, was started again", p.Name(), d.Name())
-				}
-				signalled = true
-				p.dep.holdLogged = false
-				if msg := p.Stop(); msg != "" {
-					return true, faultf(Failed, msg)
-				}
+			if stop != nil {
+				return stop.check()
 			}
-			if !wait {
-				return true, nil
+			switch {
+			case s.mood != process.MoodRunning:
+				// The shutdown stops it, in the same order.
+				return p.State().IsStopped(), nil
+			case !p.State().IsRunning():
+				// Stopped (or being stopped) by someone else meanwhile.
+				return !wait || p.State().IsStopped(), nil
+			case runningDependents(p):
+				d := restartedDependent(p, started)
+				if d == nil {
+					return false, nil
+				}
+				// Someone started a dependent again: waiting for it
+				// would never end, so the request stops p as 4.2 would.
+				s.log.Info("stopping %s although %s, which depends on it, was started again", p.Name(), d.Name())
 			}
-			p.StopReport()
-			return p.State().IsStopped(), nil
+			p.dep.holdLogged = false
+			var err error
+			if stop, err = s.stopOne(spec, p, wait); stop == nil {
+				return true, err
+			}
+			return stop.check()
 		}
 		if wait {
 			return w, nil
