@@ -272,15 +272,19 @@ func TestReadyz(t *testing.T) {
 }
 
 // The Health column is there only when some process has a healthcheck, and
-// then every row has its cell (empty for a process without one).
+// then every row has its cell: empty for a process without one, and, as in
+// supervisorctl status, for one that is not RUNNING (its last verdict is
+// stale).
 func TestStatusPageHealthColumn(t *testing.T) {
 	f, h := setup(t)
 	body := do(t, h, "GET", "/", "").Body.String()
 	if strings.Contains(body, "Health") || strings.Contains(body, `class="health"`) {
 		t.Errorf("a Health column without any healthcheck:\n%s", body)
 	}
-	f.procs[1].health = supervisor.HealthHealthy   // a
-	f.procs[3].health = supervisor.HealthUnhealthy // z
+	f.procs[1].health = supervisor.HealthHealthy // a
+	f.procs[2].health = supervisor.HealthHealthy // grp:g1, FATAL
+	f.procs[3].health = supervisor.HealthUnhealthy
+	f.procs[3].state = process.Running // z
 	body = do(t, h, "GET", "/", "").Body.String()
 	if !strings.Contains(body, `<th class="health">Health</th>`) {
 		t.Fatalf("no Health header:\n%s", body)

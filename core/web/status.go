@@ -52,7 +52,10 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, form map[string
 	page.Health = health != nil
 	for _, info := range infos {
 		rw := rowFor(info)
-		if page.Health {
+		// As in supervisorctl status, only a RUNNING process shows its
+		// verdict: the engine keeps the last one after the process
+		// stops, and a FATAL or STOPPED row marked "healthy" would mislead.
+		if page.Health && info.State == process.Running {
 			rw.Health, rw.HealthClass = healthCell(health[rw.Namespec])
 		}
 		page.Rows = append(page.Rows, rw)
@@ -188,7 +191,7 @@ type row struct {
 	Class       string // 4.2's CSS class for the state
 	Description string
 	Pid         int
-	Health      string // "healthy", "unhealthy", "starting"; "" without a healthcheck
+	Health      string // "healthy", "unhealthy", "starting"; "" without a healthcheck or when not RUNNING
 	HealthClass string
 	Actions     []actionLink
 }
