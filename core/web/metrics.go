@@ -195,9 +195,11 @@ var processFamilies = [...]metricFamily{
 		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) { return int64(ps.Exits), true }},
 	{"super_process_last_exit_status", "gauge", "Exit status of the last exit; 128+signal when killed by a signal.",
 		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) { return int64(ps.LastExitStatus), true }},
-	{"super_process_healthy", "gauge", "1 if the process's healthcheck last judged it healthy, else 0 (only processes with a healthcheck).",
+	// The engine keeps the last verdict after the process stops: only a
+	// RUNNING process is healthy (as for /readyz).
+	{"super_process_healthy", "gauge", "1 if the process is RUNNING and its healthcheck last judged it healthy, else 0 (only processes with a healthcheck).",
 		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) {
-			return b2i(ps.Health == supervisor.HealthHealthy), ps.Health != supervisor.HealthNone
+			return b2i(ps.State == process.Running && ps.Health == supervisor.HealthHealthy), ps.Health != supervisor.HealthNone
 		}},
 }
 

@@ -58,8 +58,10 @@ func TestMetricsParseAndValues(t *testing.T) {
 	// Label values needing every escape the format has, and more.
 	odd := f.add(t, `g"q\b`, "n\nl", process.Backoff, "")
 	odd.starts, odd.exits, odd.lastExit, odd.health = 1, 1, 3, supervisor.HealthUnhealthy
-	idle := f.add(t, "idle", "idle", process.Stopped, "")
-	_ = idle
+	f.add(t, "idle", "idle", process.Stopped, "")
+	// A verdict kept from before the process stopped.
+	gone := f.add(t, "gone", "gone", process.Exited, "")
+	gone.start, gone.starts, gone.exits, gone.health = started, 1, 1, supervisor.HealthHealthy
 	w := do(t, New(f), "GET", "/metrics", "")
 	if w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
@@ -89,9 +91,9 @@ func TestMetricsParseAndValues(t *testing.T) {
 		if fam.GetType() != typ || fam.GetHelp() == "" {
 			t.Errorf("%s: type %v help %q, want %v with a help text", name, fam.GetType(), fam.GetHelp(), typ)
 		}
-		want := 3
+		want := 4
 		if name == "super_process_healthy" {
-			want = 2 // only the processes with a healthcheck
+			want = 3 // only the processes with a healthcheck
 		}
 		if n := len(fam.GetMetric()); n != want {
 			t.Errorf("%s has %d samples, want %d", name, n, want)
@@ -118,6 +120,9 @@ func TestMetricsParseAndValues(t *testing.T) {
 		{"super_process_last_exit_status", `g"q\b`, "n\nl", 3},
 		{"super_process_healthy", "web", "web", 1},
 		{"super_process_healthy", `g"q\b`, "n\nl", 0},
+		{"super_process_healthy", "gone", "gone", 0},
+		{"super_process_up", "gone", "gone", 0},
+		{"super_process_uptime_seconds", "gone", "gone", 0},
 		{"super_process_uptime_seconds", `g"q\b`, "n\nl", 0},
 		{"super_process_uptime_seconds", "idle", "idle", 0},
 	} {
