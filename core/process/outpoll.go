@@ -50,7 +50,7 @@ type outPipe struct {
 	w  io.WriteCloser
 	wg *sync.WaitGroup // Done once fd and w are closed
 
-	stopping atomic.Bool // drain grace over: finish at the next pause
+	stopping atomic.Bool // drain grace over: finish once the pipe is empty
 
 	// grown: the pipe was enlarged (and counts in grownPipes); noGrow: it
 	// cannot be. Only the pipe's one reader touches them.
@@ -147,7 +147,10 @@ func (p *outPoller) run() {
 }
 
 // drain reads until the pipe is empty, then re-arms it; at end of file,
-// on an error, or once the drain grace is over it closes the pipe.
+// on an error, or when it finds the pipe empty once the drain grace is
+// over, it closes the pipe. What the pipe holds is always read first: a
+// slow sink (a console nobody reads quickly) delays the close, it never
+// drops the child's last output.
 func (o *outPipe) drain() {
 	pool := &bufPool
 	if o.grown {
@@ -160,10 +163,6 @@ func (o *outPipe) drain() {
 		n, err := syscall.Read(o.fd, buf)
 		if n > 0 {
 			o.w.Write(buf[:n])
-			if o.stopping.Load() {
-				o.finish()
-				return
-			}
 			if n == len(buf) && !o.grown && !o.noGrow && o.grow() {
 				pool.Put(bp)
 				pool = &floodBufs
@@ -213,18 +212,19 @@ func (o *outPipe) grow() bool {
 	return true
 }
 
-// stop ends the drain grace: an idle pipe is closed now, a busy one when
-// its reader next pauses.
+// stop ends the drain grace: a busy pipe is closed when its reader finds
+// it empty; an idle one is read here once (data may have come after its
+// last event) and closed.
 func (o *outPipe) stop() {
 	o.stopping.Store(true)
 	o.mu.Lock()
 	idle := !o.busy && !o.closed
 	if idle {
-		o.busy = true // no reader may start now; finish owns the pipe
+		o.busy = true // no reader may start now; this one owns the pipe
 	}
 	o.mu.Unlock()
 	if idle {
-		o.finish()
+		o.drain()
 	}
 }
 
