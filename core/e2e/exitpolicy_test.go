@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -168,4 +169,61 @@ startretries=0
 		t.Fatalf("supervisord state %v (exited %v), want RUNNING", state, d.Exited())
 	}
 	stopDaemon(t, d, 20*time.Second) // and the daemon's own stop still exits 0
+}
+
+// A critical program's last output still reaches the logs when its exit
+// ends the daemon, even through a console that is read slowly: the daemon
+// exits only once the output of its ended programs has been copied.
+func TestCriticalLastOutputLogged(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "supervisord.conf")
+	text := strings.Replace(testbin.BaseConf(dir), "[supervisord]\n", "[supervisord]\ncontainer_logs=true\n", 1) + `
+[program:job]
+command=sh -c 'seq 1 100000; exit 3'
+startsecs=0
+autorestart=false
+critical=true
+`
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(testbin.Path(t, "supervisord"), "-n", "-c", conf)
+	cmd.Dir = dir
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// A slow reader (about 3 MB/s): the daemon's console writes wait on
+	// it while the job has long finished writing into its pipe.
+	var got []byte
+	buf := make([]byte, 16<<10)
+	for {
+		n, err := out.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond) // the slow consumer being modelled
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		t.Fatalf("supervisord exited with %v, want status 3", err)
+	}
+	want := 1
+	for _, line := range strings.Split(string(got), "\n") {
+		if n, ok := strings.CutPrefix(line, "job | "); ok {
+			if n != strconv.Itoa(want) {
+				t.Fatalf("console line %q, want job | %d", line, want)
+			}
+			want++
+		}
+	}
+	if want != 100001 {
+		t.Fatalf("the console got the job's lines up to %d of 100000", want-1)
+	}
 }

@@ -122,6 +122,7 @@ type Supervisor struct {
 	dep        depGraph        // depends_on relations (depends.go)
 	exit       exitState       // the exit policy's status (exitpolicy.go)
 	probeKids  health.Children // exec health checks' children, shared with the reaper (health.go)
+	draining   sync.WaitGroup  // output readers of reaped children still copying (awaitOutput)
 }
 
 type group struct {
@@ -584,6 +585,13 @@ func (s *Supervisor) reap() {
 		// since the pass's transitions) gets there.
 		p.countExit(ws)
 		p.Finish(ws)
+		if p.launched != nil {
+			s.draining.Add(1)
+			go func(l *process.Launched) {
+				l.Wait()
+				s.draining.Done()
+			}(p.launched)
+		}
 		p.launched = nil
 	}
 }
@@ -790,6 +798,10 @@ func (s *Supervisor) checkWaiters() {
 // nil. Run may be called once.
 func (s *Supervisor) Run(ctx context.Context) error {
 	defer close(s.done)
+	// The last output of children that ended (a critical program's dying
+	// words, everything written by programs stopped at shutdown) is still
+	// being copied to its logs: Run returns once that is done.
+	defer s.awaitOutput()
 	// Exec health checks still running are killed and collected once the
 	// reaper has stopped.
 	defer s.probeKids.Close()
@@ -964,4 +976,26 @@ func SetSubreaper() error {
 		return e
 	}
 	return nil
+}
+
+// outputWait bounds how long a stopping daemon waits for the output of its
+// ended children to be copied: a sink that never drains (a console nobody
+// reads) must not keep it from exiting.
+const outputWait = process.DrainGrace + 5*time.Second
+
+// awaitOutput waits, at most outputWait, until every reaped child's output
+// has reached its logs.
+func (s *Supervisor) awaitOutput() {
+	done := make(chan struct{})
+	go func() {
+		s.draining.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(outputWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		s.log.Warn("gave up waiting for the output of ended processes to be logged")
+	}
 }
