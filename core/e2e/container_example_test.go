@@ -102,13 +102,7 @@ type containerRun struct {
 // missing, shorter intervals) and starts it the way the Dockerfile does.
 func startContainerExample(t *testing.T) *containerRun {
 	t.Helper()
-	if os.Getuid() != 0 {
-		t.Skip("needs root to create a PID namespace (unshare --pid)")
-	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		t.Skip("unshare (util-linux) is not installed")
-	}
+	unshare := needPIDNamespace(t)
 	dir := t.TempDir()
 	www := filepath.Join(dir, "www")
 	os.Mkdir(www, 0o755)

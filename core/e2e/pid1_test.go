@@ -16,13 +16,7 @@ import (
 // the orphans re-parented to it and still sees its own children's exits.
 func TestPID1ReapsOrphans(t *testing.T) {
 	t.Parallel()
-	if os.Getuid() != 0 {
-		t.Skip("needs root to create a PID namespace (unshare --pid)")
-	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		t.Skip("unshare (util-linux) is not installed")
-	}
+	unshare := needPIDNamespace(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "supervisord.conf")
 	// orphaner leaves five orphans (the subshells exit at once, their
@@ -110,4 +104,18 @@ startsecs=0
 	if got := find(log(), `^stopped: keeper \(terminated by SIGTERM\)$`); len(got) != 1 {
 		t.Errorf("keeper not stopped:\n%s", strings.Join(lines(logf), "\n"))
 	}
+}
+
+// needPIDNamespace skips the test unless it can run a daemon as PID 1 of a
+// new PID namespace, and returns unshare's path.
+func needPIDNamespace(t *testing.T) string {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("needs root to create a PID namespace (unshare --pid)")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare (util-linux) is not installed")
+	}
+	return unshare
 }
