@@ -264,15 +264,7 @@ func TestHealthTCPRestartsUnhealthy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		go acceptAndClose(l)
 		return l
 	}
 	l := listen("127.0.0.1:0")
@@ -305,15 +297,7 @@ func TestHealthActionNoneKeepsProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	go acceptAndClose(l)
 	d := startChecked(t, "tcp://"+l.Addr().String(), "healthcheck_action=none")
 	w := watch(t, d, "app")
 	d.WaitState(t, "app", "RUNNING", 10*time.Second)
@@ -365,5 +349,17 @@ func TestHealthStartPeriodForgivesFailures(t *testing.T) {
 		if h["health"] != "starting" || h["failures"] != 0 || h["output"] != "exit status 1" {
 			t.Errorf("super.getProcessHealth: %v", h)
 		}
+	}
+}
+
+// acceptAndClose answers a TCP health check: every connection is accepted
+// and closed, until l is closed.
+func acceptAndClose(l net.Listener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
 	}
 }
