@@ -83,8 +83,13 @@ func (p *proc) countExit(ws syscall.WaitStatus) {
 }
 
 // ready is what depends_on waits for: RUNNING, and healthy when checked.
-func (p *proc) ready() bool {
-	return p.State() == process.Running && (p.health == HealthNone || p.health == HealthHealthy)
+func (p *proc) ready() bool { return isReady(p.State(), p.health) }
+
+// Ready is the same rule for a snapshot (what /readyz counts).
+func (ps *ProcessStats) Ready() bool { return isReady(ps.State, ps.Health) }
+
+func isReady(st process.State, h Health) bool {
+	return st == process.Running && (h == HealthNone || h == HealthHealthy)
 }
 
 // procOf finds the proc wrapping a process (for its change notices).

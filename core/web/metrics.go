@@ -122,7 +122,7 @@ func notReady(all []supervisor.ProcessStats, autostarts func() map[string]bool) 
 		case process.Starting, process.Backoff, process.Stopping, process.Fatal, process.Unknown:
 			n++
 		case process.Running:
-			if ps.Health != supervisor.HealthNone && ps.Health != supervisor.HealthHealthy {
+			if !ps.Ready() {
 				n++
 			}
 		case process.Stopped:
