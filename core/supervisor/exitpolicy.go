@@ -88,7 +88,16 @@ func (s *Supervisor) exitWith(status int) {
 // its exit code, 128+signal when a signal killed it; a FATAL process
 // whose last exit was 0 (or that never ran) is a failure all the same: 1.
 func endStatus(p *proc) int {
-	if p.State() == process.Fatal && p.lastExit == 0 {
+	if p.State() == process.Fatal {
+		return failStatus(p)
+	}
+	return p.lastExit
+}
+
+// failStatus is the status of a process that failed: its last exit
+// status, or 1 when that was 0 (a failure must not read as success).
+func failStatus(p *proc) int {
+	if p.lastExit == 0 {
 		return 1
 	}
 	return p.lastExit
@@ -126,14 +135,9 @@ func (s *Supervisor) allDone() bool {
 func (s *Supervisor) doneStatus() int {
 	for _, g := range s.order {
 		for _, p := range g.procs {
-			switch {
-			case p.State() == process.Fatal:
-				return endStatus(p)
-			case p.State() == process.Exited && !p.ExitExpected(p.ExitStatus()):
-				if p.lastExit == 0 {
-					return 1
-				}
-				return p.lastExit
+			if p.State() == process.Fatal ||
+				p.State() == process.Exited && !p.ExitExpected(p.ExitStatus()) {
+				return failStatus(p)
 			}
 		}
 	}
