@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"super/core/testbin"
+	"super/core/xmlrpc"
 )
 
 func TestMain(m *testing.M) {
@@ -107,5 +109,17 @@ func TestReadStat(t *testing.T) {
 	}
 	if v, err := rssMiB(os.Getpid()); err != nil || v <= 0 {
 		t.Errorf("rss %v, %v", v, err)
+	}
+}
+
+func TestIsFault(t *testing.T) {
+	var ok, fault bytes.Buffer
+	xmlrpc.EncodeResponse(&ok, []any{map[string]any{"description": strings.Repeat("x", 300) + "<fault>"}})
+	xmlrpc.EncodeFault(&fault, &xmlrpc.Fault{Code: 10, String: "BAD_NAME: nope"})
+	if isFault(ok.Bytes()) {
+		t.Errorf("a successful answer read as a fault:\n%s", ok.Bytes())
+	}
+	if !isFault(fault.Bytes()) {
+		t.Errorf("a fault read as success:\n%s", fault.Bytes())
 	}
 }
