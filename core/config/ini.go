@@ -47,6 +47,8 @@ type iniDoc struct {
 	// stay): supervisorctl reads only [supervisorctl] and [ctlplugin:x],
 	// and parsing hundreds of program sections was most of its start.
 	only func(section string) bool
+
+	read1 bool // a file has been read into f
 }
 
 func newIniDoc() *iniDoc {
@@ -320,6 +322,14 @@ func (d *iniDoc) read(name, data string) error {
 	part, err := ini.LoadSources(iniLoadOptions, norm.Bytes())
 	if err != nil {
 		return fmt.Errorf("internal ini error for %s: %v", name, err)
+	}
+	if !d.read1 {
+		// The first file read is the whole document so far: go-ini has
+		// already merged its repeated sections and keys as the merge
+		// below would, so it becomes the document. Merging it key by key
+		// cost a tenth of loading a config of 500 programs.
+		d.f, d.read1 = part, true
+		return nil
 	}
 	// Merge into the document: go-ini keeps first-appearance order of
 	// sections and keys and lets a later assignment win.

@@ -133,14 +133,7 @@ func (l *loader) expandAs(section, key, v string, exp map[string]any, name strin
 	if strings.IndexByte(v, '%') < 0 {
 		return v, nil
 	}
-	combined := make(map[string]any, len(l.envExp)+len(exp))
-	for k, x := range l.envExp {
-		combined[k] = x
-	}
-	for k, x := range exp {
-		combined[k] = x
-	}
-	out, err := expand(v, combined, name)
+	out, err := expandIn(v, vars{top: exp, base: l.envExp}, name)
 	if err != nil {
 		return "", l.errAt(section, key, err.Error())
 	}

@@ -383,3 +383,38 @@ func FuzzINI(f *testing.F) {
 		}
 	})
 }
+
+// One file that reopens a section and assigns a key twice: sections and
+// keys keep their first-appearance order, the later value wins, and a
+// key of the reopened section's first part stays (configparser's rules).
+func TestReopenedSectionInOneFile(t *testing.T) {
+	d := newIniDoc()
+	text := "[DEFAULT]\nd = 1\n[a]\nx = 1\ny = 2\n[b]\nz = 3\n[a]\nx = 9\nw = 4\n[c]\n"
+	if err := d.read("f.conf", text); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := d.Sections(), []string{"a", "b", "c"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("sections %v, want %v", got, want)
+	}
+	if got, want := d.Options("a"), []string{"x", "y", "w", "d"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("options of a %v, want %v", got, want)
+	}
+	for _, c := range []struct{ sec, key, want string }{{"a", "x", "9"}, {"a", "y", "2"}, {"a", "w", "4"}, {"b", "z", "3"}, {"c", "d", "1"}} {
+		if v, ok := d.Get(c.sec, c.key); !ok || v != c.want {
+			t.Errorf("%s.%s = %q, %v; want %q", c.sec, c.key, v, ok, c.want)
+		}
+	}
+	// A second file merges over the first.
+	if err := d.read("g.conf", "[a]\ny = 7\n[d]\nq = 5\n"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := d.Get("a", "y"); v != "7" {
+		t.Errorf("a.y after the second file = %q, want 7", v)
+	}
+	if v, _ := d.Get("a", "x"); v != "9" {
+		t.Errorf("a.x after the second file = %q, want 9", v)
+	}
+	if got, want := d.Sections(), []string{"a", "b", "c", "d"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("sections %v, want %v", got, want)
+	}
+}

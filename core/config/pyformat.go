@@ -26,19 +26,47 @@ func (e *expandError) Error() string { return e.msg }
 // expand is options.expand: s % expansions, with 4.2's error texts. name is
 // what the message calls the value, e.g. "program:cat.command".
 func expand(s string, exp map[string]any, name string) (string, error) {
+	return expandIn(s, vars{top: exp}, name)
+}
+
+// vars is an expansion mapping in two layers, top over base, read in
+// place: a program's few own names over the hundred-odd ENV_x ones, which
+// were copied into a fresh map for every value expanded.
+type vars struct{ top, base map[string]any }
+
+func (v vars) get(k string) (any, bool) {
+	if x, ok := v.top[k]; ok {
+		return x, true
+	}
+	x, ok := v.base[k]
+	return x, ok
+}
+
+// names lists every name the mapping has, sorted.
+func (v vars) names() []string {
+	names := make([]string, 0, len(v.top)+len(v.base))
+	for k := range v.top {
+		names = append(names, k)
+	}
+	for k := range v.base {
+		if _, ok := v.top[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// expandIn is expand with the mapping v.
+func expandIn(s string, v vars, name string) (string, error) {
 	if strings.IndexByte(s, '%') < 0 {
 		return s, nil
 	}
-	out, missing, err := pyFormat(s, exp)
+	out, missing, err := pyFormatIn(s, v)
 	if missing != "" {
-		names := make([]string, 0, len(exp))
-		for k := range exp {
-			names = append(names, k)
-		}
-		sort.Strings(names)
 		return "", &expandError{fmt.Sprintf(
 			"Format string %s for %s contains names (%s) which cannot be expanded. Available names: %s",
-			pyrepr.Str(s), pyrepr.Str(name), pyrepr.Str(missing), strings.Join(names, ", "))}
+			pyrepr.Str(s), pyrepr.Str(name), pyrepr.Str(missing), strings.Join(v.names(), ", "))}
 	}
 	if err != nil {
 		return "", &expandError{fmt.Sprintf("Format string %s for %s is badly formatted: %s",
@@ -50,6 +78,10 @@ func expand(s string, exp map[string]any, name string) (string, error) {
 // pyFormat formats s with the mapping m. A name not in m is returned as
 // missing (Python's KeyError); other problems are errors with Python's text.
 func pyFormat(s string, m map[string]any) (out string, missing string, err error) {
+	return pyFormatIn(s, vars{top: m})
+}
+
+func pyFormatIn(s string, m vars) (out string, missing string, err error) {
 	var b strings.Builder
 	b.Grow(len(s) + 16)
 	usedWhole := false // an unnamed conversion consumed the mapping itself
@@ -92,7 +124,7 @@ func pyFormat(s string, m map[string]any) (out string, missing string, err error
 			}
 			key, hasKey = s[i+1:k-1], true
 			i = k
-			val, ok := m[key]
+			val, ok := m.get(key)
 			if !ok {
 				return "", key, nil
 			}

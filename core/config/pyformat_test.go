@@ -76,3 +76,19 @@ func FuzzPyFormat(f *testing.F) {
 		}
 	})
 }
+
+// A two-layer mapping reads the top first and lists the names of both,
+// once each, sorted, as the single map it replaces did.
+func TestVarsLayers(t *testing.T) {
+	v := vars{top: map[string]any{"ENV_A": "mine", "program_name": "cat"},
+		base: map[string]any{"ENV_A": "daemon's", "ENV_B": "b"}}
+	got, err := expandIn("%(ENV_A)s %(ENV_B)s %(program_name)s", v, "x")
+	if err != nil || got != "mine b cat" {
+		t.Errorf("expandIn = %q, %v; want \"mine b cat\"", got, err)
+	}
+	_, err = expandIn("%(nope)s", v, "program:cat.command")
+	want := "Format string '%(nope)s' for 'program:cat.command' contains names ('nope') which cannot be expanded. Available names: ENV_A, ENV_B, program_name"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}

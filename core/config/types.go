@@ -20,10 +20,15 @@ import (
 // pyInt is Python's int(s) (base 10): surrounding whitespace, a sign and
 // single underscores between digits are allowed.
 func pyInt(s string) (int, error) {
-	return pyIntBase(s, 10, fmt.Sprintf("invalid literal for int() with base 10: %s", pyrepr.Str(s)))
+	return pyIntBase(s, 10, func() string {
+		return fmt.Sprintf("invalid literal for int() with base 10: %s", pyrepr.Str(s))
+	})
 }
 
-func pyIntBase(s string, base int, msg string) (int, error) {
+// pyIntBase is Python's int(s, base). msg makes the error text, only when
+// one is needed: a config of hundreds of programs converts thousands of
+// integers, and formatting every message up front was a fifth of Load.
+func pyIntBase(s string, base int, msg func() string) (int, error) {
 	t := pyStrip(s)
 	neg := false
 	if t != "" && (t[0] == '+' || t[0] == '-') {
@@ -37,12 +42,20 @@ func pyIntBase(s string, base int, msg string) (int, error) {
 		}
 	}
 	if t == "" || t[0] == '_' || t[len(t)-1] == '_' || strings.Contains(t, "__") {
-		return 0, errors.New(msg)
+		return 0, errors.New(msg())
 	}
 	t = strings.ReplaceAll(t, "_", "")
+	// Plain digits that fit: the common case, without a big.Int. Anything
+	// else (overflow, which Python reports as out of range) goes the long way.
+	if n, err := strconv.ParseInt(t, base, 64); err == nil && n == int64(int(n)) {
+		if neg {
+			n = -n
+		}
+		return int(n), nil
+	}
 	n, ok := new(big.Int).SetString(t, base)
 	if !ok {
-		return 0, errors.New(msg)
+		return 0, errors.New(msg())
 	}
 	if neg {
 		n.Neg(n)
@@ -102,7 +115,7 @@ func parseByteSize(s string) (int64, error) {
 
 // parseOctal is datatypes.octal_type.
 func parseOctal(s string) (int, error) {
-	return pyIntBase(s, 8, s+" can not be converted to an octal type")
+	return pyIntBase(s, 8, func() string { return s + " can not be converted to an octal type" })
 }
 
 // signalsByName is Python's signal module on Linux: every SIG* attribute

@@ -20,6 +20,13 @@ func TestPyInt(t *testing.T) {
 		{"1__0", 0, "invalid literal for int() with base 10: '1__0'"},
 		{"_1", 0, "invalid literal for int() with base 10: '_1'"},
 		{"1.5", 0, "invalid literal for int() with base 10: '1.5'"},
+		// The edges of the fast path and the big.Int path behind it.
+		{"9223372036854775807", 9223372036854775807, ""},
+		{"-9223372036854775808", -9223372036854775808, ""},
+		{"9223372036854775808", 0, "'9223372036854775808': value out of range"},
+		{"-9223372036854775809", 0, "'-9223372036854775809': value out of range"},
+		{"99999999999999999999999", 0, "'99999999999999999999999': value out of range"},
+		{"0x10", 0, "invalid literal for int() with base 10: '0x10'"},
 	} {
 		got, err := pyInt(c.in)
 		if c.err != "" {
