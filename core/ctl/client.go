@@ -20,3 +20,6 @@ func defaultCaller(serverURL, username, password string) Caller {
 type failingCaller struct{ err error }
 
 func (f failingCaller) Call(context.Context, string, ...any) (any, error) { return nil, f.err }
+
+// The real client drops the members a command does not read.
+var _ keepCaller = (*xmlrpc.Client)(nil)

@@ -134,6 +134,21 @@ func (c *controller) call(method string, params ...any) (any, error) {
 	return c.client().Call(c.ctx, method, params...)
 }
 
+// keepCaller is a Caller that can leave out of an answer's structs the
+// members the caller does not read (xmlrpc.Client.CallKeep).
+type keepCaller interface {
+	CallKeep(ctx context.Context, keep []string, method string, params ...any) (any, error)
+}
+
+// callKeep is call for a command that reads only the struct members keep
+// names; a Caller that cannot drop the others answers in full.
+func (c *controller) callKeep(keep []string, method string, params ...any) (any, error) {
+	if kc, ok := c.client().(keepCaller); ok {
+		return kc.CallKeep(c.ctx, keep, method, params...)
+	}
+	return c.call(method, params...)
+}
+
 // isTerminal reports whether r is a terminal, which decides between the
 // line editor and plain line reading.
 func isTerminal(r io.Reader) bool {

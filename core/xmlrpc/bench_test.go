@@ -73,3 +73,19 @@ func BenchmarkDecodeLog1MiB(b *testing.B) {
 		}
 	}
 }
+
+// getAllProcessInfo with 100 processes, keeping supervisorctl status's
+// members only.
+func BenchmarkDecode100StructsKeep(b *testing.B) {
+	var buf bytes.Buffer
+	EncodeResponse(&buf, processInfos(100))
+	doc := buf.Bytes()
+	keep := []string{"name", "group", "statename", "description", "state", "pid", "faultCode", "faultString"}
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeResponseBytes(doc, keep); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

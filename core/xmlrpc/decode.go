@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -331,19 +332,43 @@ func DecodeResponse(r io.Reader) (Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeResponseBytes(doc)
+	return decodeResponseBytes(doc, nil)
 }
 
 // decodeResponseBytes is DecodeResponse of a document in memory: the
 // direct reading of the usual shape when it applies, else the tokens'.
-func decodeResponseBytes(doc []byte) (Value, error) {
-	if v, fault, ok := fastDecodeResponse(doc); ok {
+func decodeResponseBytes(doc []byte, keep []string) (Value, error) {
+	if v, fault, ok := fastDecodeResponse(doc, keep); ok {
 		if fault != nil {
 			return nil, fault
 		}
 		return v, nil
 	}
-	return decodeResponseTokens(doc)
+	v, err := decodeResponseTokens(doc)
+	if err == nil && keep != nil {
+		v = keepMembers(v, keep)
+	}
+	return v, err
+}
+
+// keepMembers drops from every struct in v the members keep does not
+// name, as the fast decoder does while reading.
+func keepMembers(v Value, keep []string) Value {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, m := range x {
+			if slices.Contains(keep, k) {
+				x[k] = keepMembers(m, keep)
+			} else {
+				delete(x, k)
+			}
+		}
+	case []any:
+		for i := range x {
+			x[i] = keepMembers(x[i], keep)
+		}
+	}
+	return v
 }
 
 // decodeResponseTokens decodes the scanner's tokens, or encoding/xml's

@@ -18,7 +18,10 @@ import "bytes"
 // general decoder reads the document and decides. When ok is true the
 // answer is the general decoder's: the value, or fault non-nil
 // (FuzzFastDecodeMatches checks this).
-func fastDecodeResponse(doc []byte) (v Value, fault *Fault, ok bool) {
+//
+// keep, when not nil, drops from every struct of a successful answer the
+// members it does not name (see Client.CallKeep); a fault is read whole.
+func fastDecodeResponse(doc []byte, keep []string) (v Value, fault *Fault, ok bool) {
 	r := fastReader{doc: doc, stack: make([]any, 0, 64)}
 	r.decl()
 	r.space()
@@ -34,9 +37,11 @@ func fastDecodeResponse(doc []byte) (v Value, fault *Fault, ok bool) {
 			return nil, nil, false
 		}
 		r.space()
+		r.keep = keep
 		if v, ok = r.value(0); !ok {
 			return nil, nil, false
 		}
+		r.keep = nil
 		r.space()
 		if !r.lit("</param>") {
 			return nil, nil, false
@@ -93,6 +98,25 @@ type fastReader struct {
 	pos   int
 	sc    scanner // its charData decodes text, with its buffer
 	stack []any   // values of the arrays and structs being read
+
+	keep []string // struct members kept; nil: all
+	// skip > 0 while reading a member keep drops: its value is read and
+	// checked as any other, so the answer is refused exactly when it would
+	// be without keep, but nothing is built (the value returned is nil).
+	skip int
+}
+
+// dropped tells whether a struct member named name is read but not kept.
+func (r *fastReader) dropped(name []byte) bool {
+	if r.keep == nil || r.skip > 0 {
+		return false
+	}
+	for _, k := range r.keep {
+		if string(name) == k {
+			return false
+		}
+	}
+	return true
 }
 
 // xmlDecls are the declarations servers write; any other is left to the
@@ -172,8 +196,8 @@ func (r *fastReader) value(depth int) (Value, bool) {
 	if r.lit("</value>") {
 		// A bare <value>text</value> is a string.
 		text, ok := r.sc.charData(raw)
-		if !ok {
-			return nil, false
+		if !ok || r.skip > 0 {
+			return nil, ok
 		}
 		return string(text), true
 	}
@@ -224,11 +248,27 @@ func (r *fastReader) typed(depth int) (Value, bool) {
 	if !ok {
 		return nil, false
 	}
+	v, ok := r.scalar(tag, text)
+	if r.skip > 0 {
+		return nil, ok
+	}
+	return v, ok
+}
+
+// scalar converts the text of a scalar element; a string being skipped
+// is not copied.
+func (r *fastReader) scalar(tag, text []byte) (Value, bool) {
 	switch string(tag) {
 	case "string":
+		if r.skip > 0 {
+			return nil, true
+		}
 		return string(text), true
 	case "i4", "int", "i8", "i1", "i2", "biginteger":
 		if i, ok := parseSimpleInt(text); ok {
+			if r.skip > 0 {
+				return nil, true
+			}
 			return i, true
 		}
 		i, err := parsePyInt(string(text))
@@ -273,11 +313,16 @@ func (r *fastReader) array(depth int) (Value, bool) {
 		if !ok {
 			return nil, false
 		}
-		r.stack = append(r.stack, v)
+		if r.skip == 0 {
+			r.stack = append(r.stack, v)
+		}
 	}
 	r.space()
 	if !r.lit("</array>") {
 		return nil, false
+	}
+	if r.skip > 0 {
+		return nil, true
 	}
 	l := make([]any, len(r.stack)-mark)
 	copy(l, r.stack[mark:])
@@ -306,9 +351,18 @@ func (r *fastReader) structValue(depth int) (Value, bool) {
 		if !ok {
 			return nil, false
 		}
-		name := internName(text)
+		drop := r.dropped(text)
+		var name Value
+		if drop {
+			r.skip++
+		} else if r.skip == 0 {
+			name = internName(text)
+		}
 		r.space()
 		v, ok := r.value(depth + 1)
+		if drop {
+			r.skip--
+		}
 		if !ok {
 			return nil, false
 		}
@@ -316,7 +370,12 @@ func (r *fastReader) structValue(depth int) (Value, bool) {
 		if !r.lit("</member>") {
 			return nil, false
 		}
-		r.stack = append(r.stack, name, v)
+		if !drop && r.skip == 0 {
+			r.stack = append(r.stack, name, v)
+		}
+	}
+	if r.skip > 0 {
+		return nil, true
 	}
 	items := r.stack[mark:]
 	m := make(map[string]any, len(items)/2)

@@ -46,7 +46,7 @@ func TestFastDecodeTakesUsualShapes(t *testing.T) {
 		respHead+"<value><int> +1_000 </int></value>\n"+respTail,
 	)
 	for _, doc := range docs {
-		v, fault, ok := fastDecodeResponse([]byte(doc))
+		v, fault, ok := fastDecodeResponse([]byte(doc), nil)
 		if !ok {
 			t.Errorf("fast path gave up on %q", doc)
 			continue
@@ -78,7 +78,7 @@ func TestFastDecodeGivesUp(t *testing.T) {
 		"unclosed":      "<methodResponse><params><param><value><array><data>",
 		"other version": "<?xml version='1.1'?><methodResponse><params><param><value>x</value></param></params></methodResponse>",
 	} {
-		if _, _, ok := fastDecodeResponse([]byte(doc)); ok {
+		if _, _, ok := fastDecodeResponse([]byte(doc), nil); ok {
 			t.Errorf("%s: fast path accepted %q", name, doc)
 		}
 	}
@@ -108,10 +108,80 @@ func FuzzFastDecodeMatches(f *testing.F) {
 	f.Add([]byte("<methodResponse><params><param><value>bare &#x41;&#66;&lt;&gt;&quot;&apos;\r</value></param></params></methodResponse>"))
 	f.Add([]byte(respHead + "<value><struct><member><name>a</name><value><int>1</int></value></member><member><name>a</name><value>x</value></member></struct></value>" + respTail))
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		v, fault, ok := fastDecodeResponse(doc)
+		v, fault, ok := fastDecodeResponse(doc, nil)
 		if !ok {
 			return
 		}
 		checkFastMatches(t, doc, v, fault)
+	})
+}
+
+// keepSet is what the keep tests keep: names of the seeds' structs, one
+// fault member (a fault answer is read whole regardless) and one absent.
+var keepSet = []string{"name", "pid", "k", "a", "faultString", "absent"}
+
+// With keep, the fast path refuses exactly the documents it refuses
+// without, and its answer is the full answer with the other members
+// dropped from every struct, as the general decoder's is.
+func checkKeepMatches(t *testing.T, doc []byte) {
+	t.Helper()
+	full, fullFault, fullOK := fastDecodeResponse(doc, nil)
+	v, fault, ok := fastDecodeResponse(doc, keepSet)
+	if ok != fullOK {
+		t.Fatalf("with keep the fast path says ok=%v, without %v, on %q", ok, fullOK, doc)
+	}
+	if ok {
+		if !reflect.DeepEqual(fault, fullFault) {
+			t.Fatalf("with keep fault %v, without %v, on %q", fault, fullFault, doc)
+		}
+		if want := keepMembers(full, keepSet); !reflect.DeepEqual(normFloats(v), normFloats(want)) {
+			t.Fatalf("with keep read %#v, want %#v from %q", v, want, doc)
+		}
+	}
+	got, err := decodeResponseBytes(doc, keepSet)
+	want, wantErr := decodeResponseTokens(doc)
+	if wantErr == nil {
+		want = keepMembers(want, keepSet)
+	}
+	if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+		t.Fatalf("decode with keep: error %v, general decoder %v on %q", err, wantErr, doc)
+	}
+	if !reflect.DeepEqual(normFloats(got), normFloats(want)) {
+		t.Fatalf("decode with keep read %#v, general decoder then keepMembers %#v from %q", got, want, doc)
+	}
+}
+
+func TestFastDecodeKeep(t *testing.T) {
+	for _, doc := range fastSeeds() {
+		checkKeepMatches(t, []byte(doc))
+	}
+	// A getAllProcessInfo answer keeps what it is asked for, nothing else.
+	var b bytes.Buffer
+	EncodeResponse(&b, processInfos(2))
+	v, err := decodeResponseBytes(b.Bytes(), []string{"name", "pid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{map[string]any{"name": "worker_", "pid": 4242}, map[string]any{"name": "worker_x", "pid": 4242}}
+	if !reflect.DeepEqual(v, want) {
+		t.Errorf("kept %#v, want %#v", v, want)
+	}
+	// A dropped member is still checked: a bad value in it refuses the
+	// answer on the fast path as it would without keep.
+	bad := respHead + "<value><struct><member><name>dropped</name><value><int>x</int></value></member></struct></value>" + respTail
+	if _, _, ok := fastDecodeResponse([]byte(bad), keepSet); ok {
+		t.Errorf("fast path with keep accepted a bad dropped value")
+	}
+	if _, err := decodeResponseBytes([]byte(bad), keepSet); err == nil {
+		t.Errorf("decode with keep accepted a bad dropped value")
+	}
+}
+
+func FuzzFastDecodeKeep(f *testing.F) {
+	for _, d := range fastSeeds() {
+		f.Add([]byte(d))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		checkKeepMatches(t, doc)
 	})
 }
