@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -226,5 +227,26 @@ func TestErrorText(t *testing.T) {
 	want := "invalid literal for int() with base 10: 'x' for startsecs in section 'program:cat' (file: '/etc/supervisord.conf', line 12)"
 	if e.Error() != want {
 		t.Errorf("got  %s\nwant %s", e.Error(), want)
+	}
+}
+
+// pyStrip's shortcut for lines with plain ends strips exactly what
+// str.strip() does: every byte value at either end, and Unicode spaces.
+func TestPyStripShortcut(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		if got, want := pyStrip(s), strings.TrimFunc(s, pyIsSpace); got != want {
+			t.Fatalf("pyStrip(%q) = %q, want %q", s, got, want)
+		}
+	}
+	for a := 0; a < 256; a++ {
+		for _, mid := range []string{"", "x", "a b", "\u3000"} {
+			check(string([]byte{byte(a)}) + mid)
+			check(mid + string([]byte{byte(a)}))
+			check(string([]byte{byte(a)}) + mid + string([]byte{byte(a)}))
+		}
+	}
+	for _, s := range []string{"\u0085x\u00a0", "\u2003key\u2003", "\x1fx\x1c", "x\x7f"} {
+		check(s)
 	}
 }
