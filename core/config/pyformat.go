@@ -254,8 +254,10 @@ func pyConvert(conv rune, at int, flags string, width, prec int, v any) (string,
 		default:
 			digits = strconv.FormatUint(u, 10)
 		}
-		for prec > len(digits) {
-			digits = "0" + digits
+		if prec > len(digits) {
+			// One copy: prepending a zero at a time was quadratic, and a
+			// precision near maxPad took half a minute.
+			digits = strings.Repeat("0", prec-len(digits)) + digits
 		}
 		if !strings.Contains(flags, "#") {
 			prefix = ""

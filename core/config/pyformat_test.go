@@ -92,3 +92,15 @@ func TestVarsLayers(t *testing.T) {
 		t.Errorf("error %v, want %q", err, want)
 	}
 }
+
+// A precision near the bound is written in one go (FuzzPyFormat found it
+// taking 26 s when zeros were prepended one at a time).
+func TestPyFormatBigPrecision(t *testing.T) {
+	out, missing, err := pyFormat("%(process_num).433330X", map[string]any{"process_num": 255})
+	if err != nil || missing != "" {
+		t.Fatal(err, missing)
+	}
+	if len(out) != 433330 || strings.TrimLeft(out, "0") != "FF" {
+		t.Errorf("got %d bytes ending %q, want 433330 bytes of zeros then FF", len(out), out[max(0, len(out)-4):])
+	}
+}
