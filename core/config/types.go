@@ -41,7 +41,8 @@ func pyIntBase(s string, base int, msg func() string) (int, error) {
 			t = t[1:]
 		}
 	}
-	if t == "" || t[0] == '_' || t[len(t)-1] == '_' || strings.Contains(t, "__") {
+	// One sign only: strconv and big.Int would each take a second one.
+	if t == "" || t[0] == '_' || t[0] == '+' || t[0] == '-' || t[len(t)-1] == '_' || strings.Contains(t, "__") {
 		return 0, errors.New(msg())
 	}
 	t = strings.ReplaceAll(t, "_", "")

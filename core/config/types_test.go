@@ -28,6 +28,9 @@ func TestPyInt(t *testing.T) {
 		{"-9223372036854775809", 0, "'-9223372036854775809': value out of range"},
 		{"99999999999999999999999", 0, "'99999999999999999999999': value out of range"},
 		{"0x10", 0, "invalid literal for int() with base 10: '0x10'"},
+		{"--5", 0, "invalid literal for int() with base 10: '--5'"},
+		{"+-5", 0, "invalid literal for int() with base 10: '+-5'"},
+		{"-+5", 0, "invalid literal for int() with base 10: '-+5'"},
 	} {
 		got, err := pyInt(c.in)
 		if c.err != "" {

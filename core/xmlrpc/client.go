@@ -128,8 +128,8 @@ func (c *Client) Call(ctx context.Context, method string, params ...Value) (Valu
 // struct, at any depth (a fault answer is returned whole). They are still
 // read and checked, so an answer is refused exactly when Call refuses it;
 // not building them is what makes it faster: supervisorctl status needs 6
-// of getAllProcessInfo's 14 members, and building the others was most of
-// its decoding time.
+// of getAllProcessInfo's 14 members, and building the others was three
+// quarters of its decoding allocations and a quarter of its time.
 func (c *Client) CallKeep(ctx context.Context, keep []string, method string, params ...Value) (Value, error) {
 	if keep == nil {
 		keep = []string{}
