@@ -217,7 +217,6 @@ func (r *runner) logCase() {
 		err                 *Measure
 	}
 	got := map[string]*runs{}
-	var direct []float64
 	for round := range max(sc.logRounds, 1) {
 		for _, im := range r.order() {
 			if got[im.Name] == nil {
@@ -253,11 +252,12 @@ func (r *runner) logCase() {
 				d = max(d, m)
 			}
 			if err != nil {
-				tput.Ref = failed(err)
+				// Without its direct write a round has no share: the
+				// implementation's log rows fail rather than show 0.
+				g.err = failed(err)
 				os.RemoveAll(dir)
 				continue
 			}
-			direct = append(direct, d)
 			r.logf("%s: log %d bytes through a rotated log (round %d/%d)", im.Name, sc.logBytes, round+1, sc.logRounds)
 			m, lostB, peak, err := r.logThrough(im, dir)
 			os.RemoveAll(dir)
@@ -273,11 +273,13 @@ func (r *runner) logCase() {
 			r.logf("%s: log %.0f MB/s (direct %.0f MB/s: %.0f %%), %d bytes lost", im.Name, m, d, m/d*100, lostB)
 		}
 	}
+	var direct []float64
 	for _, im := range r.order() {
 		g := got[im.Name]
 		if g == nil {
 			continue
 		}
+		direct = append(direct, g.direct...)
 		if g.err != nil {
 			r.fail(im, g.err, tput, share, lost, rss)
 			continue
