@@ -123,3 +123,39 @@ func TestIsFault(t *testing.T) {
 		t.Errorf("a fault read as success:\n%s", fault.Bytes())
 	}
 }
+
+// TestLineCounter checks the spawn gate's count of log lines: only what
+// was appended is read, and a marker cut by a read boundary or by the
+// writer between two counts is counted once.
+func TestLineCounter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "supervisord.log")
+	c := &lineCounter{path: path, marker: []byte("spawned: '")}
+	if n := c.count(); n != 0 {
+		t.Fatalf("missing file: %d, want 0", n)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	write := func(s string) {
+		if _, err := f.WriteString(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	line := "2026-11-28 01:00:00,000 INFO spawned: 'p0001' with pid 42\n"
+	// The first marker ends just past the 64 KiB read buffer.
+	pad := 64<<10 - len("2026-11-28 01:00:00,000 INFO spawned")
+	write(strings.Repeat("x", pad) + line)
+	write("2026-11-28 01:00:00,001 INFO spawn")
+	if n := c.count(); n != 1 {
+		t.Fatalf("after one line and a half: %d, want 1", n)
+	}
+	write("ed: 'p0002' with pid 43\n" + strings.Repeat(line, 3) + "INFO success: p0001 entered RUNNING state\n")
+	if n := c.count(); n != 5 {
+		t.Fatalf("after five lines: %d, want 5", n)
+	}
+	if n := c.count(); n != 5 {
+		t.Fatalf("nothing appended: %d, want 5", n)
+	}
+}

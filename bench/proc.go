@@ -113,23 +113,6 @@ func descendants(root int) []int {
 	return out
 }
 
-// childCount counts the direct children of pid across all its threads
-// (a multi-threaded daemon forks from any of them).
-func childCount(pid int) int {
-	tasks, err := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
-	if err != nil {
-		return 0
-	}
-	n := 0
-	for _, t := range tasks {
-		b, err := os.ReadFile(t)
-		if err == nil {
-			n += len(bytes.Fields(b))
-		}
-	}
-	return n
-}
-
 // statusKiB returns a "VmXxx:" field of /proc/PID/status in KiB.
 func statusKiB(pid int, field string) (float64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
