@@ -157,9 +157,37 @@ func (p *Process) recordSpawnErr(msg string) {
 // when the process was already running or the start failed (then the state
 // is BACKOFF and SpawnErr says why).
 func (p *Process) Spawn() int {
+	if !p.beginSpawn() {
+		return 0
+	}
+	return p.spawned(p.opts.Spawner.Spawn(p))
+}
+
+// Starter is a Spawner that can also start a child in two halves (see
+// Launcher.Start): Start returns once the child is prepared, wait once it
+// is forked.
+type Starter interface {
+	Spawner
+	Start(p *Process) (wait func() (Child, error))
+}
+
+// startSpawn is Spawn with st.Start: the process is STARTING when it
+// returns; finish records the pid or the failure as Spawn does. finish is
+// nil when nothing was started.
+func (p *Process) startSpawn(st Starter) (finish func()) {
+	if !p.beginSpawn() {
+		return nil
+	}
+	wait := st.Start(p)
+	return func() { p.spawned(wait()) }
+}
+
+// beginSpawn is Spawn up to the fork: the process goes STARTING. It is
+// false when a child is already running.
+func (p *Process) beginSpawn() bool {
 	if p.pid != 0 {
 		p.opts.Log.Warn("process '%s' already running", p.Name())
-		return 0
+		return false
 	}
 	p.killing = false
 	p.spawnerr = ""
@@ -168,8 +196,11 @@ func (p *Process) Spawn() int {
 	p.adminStop = false
 	p.laststart = p.opts.Now()
 	p.to(Starting, true)
+	return true
+}
 
-	child, err := p.opts.Spawner.Spawn(p)
+// spawned is Spawn after the fork.
+func (p *Process) spawned(child Child, err error) int {
 	if err != nil {
 		p.recordSpawnErr(err.Error())
 		p.to(Backoff, true)
@@ -398,7 +429,21 @@ func (p *Process) AutoStartDue() bool { return p.shouldAutoStart() }
 // STARTING → RUNNING after startsecs, BACKOFF → FATAL after too many
 // retries, SIGKILL after stopwaitsecs. Automatic starts happen only while
 // mood is MoodRunning.
-func (p *Process) Transition(mood Mood) {
+func (p *Process) Transition(mood Mood) { p.transition(mood, nil) }
+
+// StartTransition is Transition, except that when the Spawner is a
+// Starter an automatic start of a STOPPED or EXITED process (autostart,
+// autorestart) only begins: the caller may start other processes while
+// this one forks, and must call finish, on the same goroutine, before
+// anything else uses p. finish is nil when nothing was left unfinished. A
+// BACKOFF retry is done whole, as Transition does: whether to give up
+// depends on it.
+func (p *Process) StartTransition(mood Mood) (finish func()) {
+	st, _ := p.opts.Spawner.(Starter)
+	return p.transition(mood, st)
+}
+
+func (p *Process) transition(mood Mood, st Starter) (finish func()) {
 	now := p.opts.Now()
 	state := p.state
 	log := p.opts.Log
@@ -406,6 +451,11 @@ func (p *Process) Transition(mood Mood) {
 	if mood > MoodRestarting {
 		switch {
 		case p.shouldAutoStart():
+			// From STOPPED or EXITED: nothing below applies to those
+			// states, so the spawn may finish later.
+			if st != nil {
+				return p.startSpawn(st)
+			}
 			p.Spawn()
 		case state == Backoff && p.backoff <= p.Config.Startretries && now.After(p.delay):
 			p.Spawn()
@@ -432,6 +482,7 @@ func (p *Process) Transition(mood Mood) {
 			p.Kill(syscall.SIGKILL)
 		}
 	}
+	return nil
 }
 
 // NextDeadline is the earliest time at which Transition(mood) would do

@@ -236,16 +236,18 @@ func (r *Launched) WriteStdin(data []byte) error {
 // data, so idle children cost no buffer memory.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
-// spawnMu serialises the umask change around fork, which is process-wide.
-var spawnMu sync.Mutex
+// spawnMu keeps forks away from a umask changed for one program's fork
+// (the umask is process-wide): that fork holds it exclusively, every
+// other fork shares it.
+var spawnMu sync.RWMutex
 
 // ForkExec is syscall.ForkExec for the daemon's other children (health
 // check commands): it forks under the same lock as Spawn, so such a child
 // never inherits a program's umask set for the moment of that program's
 // fork.
 func ForkExec(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
-	spawnMu.Lock()
-	defer spawnMu.Unlock()
+	spawnMu.RLock()
+	defer spawnMu.RUnlock()
 	return syscall.ForkExec(path, argv, attr)
 }
 
@@ -368,25 +370,115 @@ func credential(cfg *config.ProcessConfig) (*syscall.Credential, string) {
 
 // Spawn starts p's child: pipes for stdin/stdout/stderr (stderr joins
 // stdout with redirect_stderr), its own process group, directory, umask,
-// user and environment; one reader goroutine per output pipe copies into
-// the stream's sink so the child never blocks on a full pipe.
+// user and environment; the output pipes are watched by the shared poller
+// (outpoll.go), which copies into the stream's sink so the child never
+// blocks on a full pipe.
 func (l *Launcher) Spawn(p *Process) (Child, error) {
+	j, err := l.prepare(p)
+	if err != nil {
+		return nil, err
+	}
+	j.fork()
+	return j.finish()
+}
+
+// Start is Spawn in two halves: it prepares the child (pipes, sinks,
+// environment) on the calling goroutine and runs the fork and exec on
+// another, so the caller can prepare the next child while the kernel
+// copies and closes this one's descriptor table. wait, called later on the
+// goroutine that called Start, returns what Spawn would have. Until wait
+// has returned no child of the daemon may be reaped with wait4(-1):
+// ForkExec reaps a child that failed before exec itself.
+func (l *Launcher) Start(p *Process) (wait func() (Child, error)) {
+	j, err := l.prepare(p)
+	if err != nil {
+		return func() (Child, error) { return nil, err }
+	}
+	done := make(chan struct{})
+	go func() {
+		j.fork()
+		close(done)
+	}()
+	return func() (Child, error) {
+		<-done
+		return j.finish()
+	}
+}
+
+// forkJob is one child being started: what prepare made for it, and the
+// outcome of its fork.
+type forkJob struct {
+	cfg       *config.ProcessConfig
+	filename  string
+	argv      []string
+	attr      *syscall.ProcAttr
+	cred      *syscall.Credential
+	setuidErr string // 4.2's drop_privileges message, known before forking
+
+	sinks   []io.WriteCloser
+	inR     *os.File // the child's end of the stdin pipe; nil with Stdin's file
+	inW     *os.File // the daemon's end
+	outR    []int    // output pipes, daemon's (read) ends
+	outW    []int    // and the child's (write) ends
+	release func()   // Launcher.Stdin's release; nil when none or done
+
+	pid       int
+	err       error // the fork's outcome, after the retry
+	failedErr error // ForkExec's own error, before the retry
+}
+
+// closeSinks closes the sinks of a spawn that failed.
+func (j *forkJob) closeSinks() {
+	for _, s := range j.sinks {
+		s.Close()
+	}
+}
+
+// closeChildEnds closes the daemon's copies of the child's pipe ends.
+func (j *forkJob) closeChildEnds() {
+	if j.inR != nil {
+		j.inR.Close()
+		j.inR = nil
+	}
+	for _, fd := range j.outW {
+		syscall.Close(fd)
+	}
+	j.outW = nil
+}
+
+// abandon releases everything prepare made, for a spawn that failed.
+func (j *forkJob) abandon() {
+	j.closeChildEnds()
+	if j.inW != nil {
+		j.inW.Close()
+		j.inW = nil
+	}
+	for _, fd := range j.outR {
+		syscall.Close(fd)
+	}
+	j.outR = nil
+	if j.release != nil {
+		j.release()
+		j.release = nil
+	}
+	j.closeSinks()
+}
+
+// prepare does everything of a spawn before the fork: the command, the
+// sinks, the pipes, the environment.
+func (l *Launcher) prepare(p *Process) (*forkJob, error) {
 	cfg := p.Config
 	filename, argv, err := ResolveCommand(cfg, l.DaemonEnv)
 	if err != nil {
 		return nil, err
 	}
+	j := &forkJob{cfg: cfg, filename: filename, argv: argv}
 
 	streams := []string{"stdout"}
 	if !cfg.RedirectStderr {
 		streams = append(streams, "stderr")
 	}
-	sinks := make([]io.WriteCloser, 0, 2)
-	closeSinks := func() {
-		for _, s := range sinks {
-			s.Close()
-		}
-	}
+	j.sinks = make([]io.WriteCloser, 0, 2)
 	for _, stream := range streams {
 		var w io.WriteCloser = discard{}
 		if l.Sinks != nil {
@@ -399,95 +491,54 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 			}
 			w, err = l.Sinks(c, stream)
 			if err != nil {
-				closeSinks()
+				j.abandon()
 				return nil, fmt.Errorf("unknown error making dispatchers for '%s': %s", cfg.Name, errnoOf(err))
 			}
 		}
-		sinks = append(sinks, w)
-	}
-
-	// What 4.2's child would have written to its stderr before exiting
-	// 127, when even the retry in a child of ours (childfail.go) could
-	// not be started: the failure is then reported from here.
-	failedHere := func(msg string) error {
-		errSink := sinks[len(sinks)-1]
-		io.WriteString(errSink, "supervisor: "+msg+"\nsupervisor: child process was not spawned\n")
-		closeSinks()
-		return errors.New(msg)
+		j.sinks = append(j.sinks, w)
 	}
 
 	// A user switch known to fail (4.2 checks before trying) is reported
 	// by the retry child without a first attempt.
-	cred, setuidErr := credential(cfg)
+	j.cred, j.setuidErr = credential(cfg)
 
-	var parent, child []*os.File
-	closeAll := func() {
-		for _, f := range parent {
-			f.Close()
-		}
-		for _, f := range child {
-			f.Close()
-		}
-	}
 	pipeErr := func(err error) error {
-		closeAll()
-		closeSinks()
+		j.abandon()
 		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
 			return fmt.Errorf("too many open files to spawn '%s'", cfg.Name)
 		}
 		return fmt.Errorf("unknown error making dispatchers for '%s': %s", cfg.Name, errnoOf(err))
 	}
 	var stdinFile *os.File
-	var release func()
 	if l.Stdin != nil {
-		stdinFile, release, err = l.Stdin(cfg)
+		f, release, err := l.Stdin(cfg)
 		if err != nil {
-			closeSinks()
+			j.abandon()
 			return nil, err
 		}
-	}
-	releaseOnce := func() {
-		if release != nil {
-			release()
-			release = nil
-		}
+		stdinFile, j.release = f, release
 	}
 	var files []uintptr
-	var inW *os.File
 	if stdinFile != nil {
 		files = []uintptr{stdinFile.Fd()}
 	} else {
-		inR, w, err := os.Pipe()
+		inR, inW, err := os.Pipe()
 		if err != nil {
-			releaseOnce()
 			return nil, pipeErr(err)
 		}
-		inW = w
-		parent, child = append(parent, inW), append(child, inR)
+		j.inR, j.inW = inR, inW
 		files = []uintptr{inR.Fd()}
 	}
 	// Output pipes stay raw descriptors: the parent's read ends go to the
 	// shared poller (outpoll.go), the write ends to the child (blocking).
-	var outR, outW []int
-	closeOut := func() {
-		for _, fd := range outR {
-			syscall.Close(fd)
-		}
-		for _, fd := range outW {
-			syscall.Close(fd)
-		}
-		outR, outW = nil, nil
-	}
 	for range streams {
 		var p [2]int
 		err := syscall.Pipe2(p[:], syscall.O_CLOEXEC)
 		if err == nil {
-			outR, outW = append(outR, p[0]), append(outW, p[1])
+			j.outR, j.outW = append(j.outR, p[0]), append(j.outW, p[1])
 			err = syscall.SetNonblock(p[0], true)
 		}
 		if err != nil {
-			closeOut()
-			releaseOnce()
 			return nil, pipeErr(err)
 		}
 		files = append(files, uintptr(p[1]))
@@ -496,7 +547,7 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 		files = append(files, files[1])
 	}
 
-	attr := &syscall.ProcAttr{
+	j.attr = &syscall.ProcAttr{
 		Dir:   cfg.Directory,
 		Env:   l.Environ(p.Config),
 		Files: files,
@@ -504,75 +555,82 @@ func (l *Launcher) Spawn(p *Process) (Child, error) {
 			// Own process group: Ctrl-C on a foreground supervisord does not
 			// reach children, and stopasgroup/killasgroup signal -pid.
 			Setpgid:    true,
-			Credential: cred,
+			Credential: j.cred,
 		},
 	}
-	// ForkExec reaps its own child when that child fails before exec;
-	// it runs on the supervisor loop, as the reaper's wait4(-1) does, so
-	// the two never race for that pid.
-	spawnMu.Lock()
-	old := -1
+	return j, nil
+}
+
+// fork forks and execs the child, retrying through a child of ours when
+// one of the child's own steps failed (childfail.go). It touches nothing
+// but j, so it may run on any goroutine.
+func (j *forkJob) fork() {
+	cfg := j.cfg
+	// The umask is process-wide: a spawn that sets one forks alone.
 	if cfg.Umask >= 0 {
-		old = syscall.Umask(cfg.Umask)
+		spawnMu.Lock()
+		defer spawnMu.Unlock()
+		old := syscall.Umask(cfg.Umask)
+		defer syscall.Umask(old)
+	} else {
+		spawnMu.RLock()
+		defer spawnMu.RUnlock()
 	}
-	var pid int
-	if setuidErr != "" {
+	var err error
+	if j.setuidErr != "" {
 		err = syscall.EPERM
 	} else {
-		pid, err = syscall.ForkExec(filename, argv, attr)
+		j.pid, err = syscall.ForkExec(j.filename, j.argv, j.attr)
 	}
-	failedErr := err
+	j.failedErr = err
 	if childFailed(err) {
-		pid, err = retryInChild(filename, argv, attr, cred, cfg.UID, setuidErr)
+		j.pid, err = retryInChild(j.filename, j.argv, j.attr, j.cred, cfg.UID, j.setuidErr)
 	}
-	if old >= 0 {
-		syscall.Umask(old)
-	}
-	spawnMu.Unlock()
-	for _, f := range child {
-		f.Close()
-	}
-	child = nil
-	for _, fd := range outW {
-		syscall.Close(fd)
-	}
-	outW = nil
+	j.err = err
+}
+
+// finish completes the spawn after the fork: the daemon's copies of the
+// child's pipe ends are closed and the output pipes handed to the poller;
+// after a failed fork, everything is released and 4.2's message returned.
+func (j *forkJob) finish() (Child, error) {
+	cfg, err := j.cfg, j.err
+	j.closeChildEnds()
 	if err != nil {
-		releaseOnce()
-		for _, f := range parent {
-			f.Close()
-		}
-		closeOut()
-		if errors.Is(err, syscall.EAGAIN) {
-			closeSinks()
+		switch {
+		case errors.Is(err, syscall.EAGAIN):
+			j.abandon()
 			return nil, fmt.Errorf("Too many processes in process table to spawn '%s'", cfg.Name)
-		}
-		// ForkExec opens a pipe of its own before forking; running out of
-		// descriptors there is 4.2's failure to make the child's pipes,
-		// not an exec error in the child.
-		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
-			closeSinks()
+		case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE):
+			// ForkExec opens a pipe of its own before forking; running out
+			// of descriptors there is 4.2's failure to make the child's
+			// pipes, not an exec error in the child.
+			j.abandon()
 			return nil, fmt.Errorf("too many open files to spawn '%s'", cfg.Name)
-		}
-		if !childFailed(failedErr) {
-			closeSinks()
+		case !childFailed(j.failedErr):
+			j.abandon()
 			return nil, fmt.Errorf("unknown error during fork for '%s': %s", cfg.Name, errnoOf(err))
 		}
-		return nil, failedHere(guessChildFailure(cfg, argv, cfg.UID, setuidErr, failedErr))
+		// What 4.2's child would have written to its stderr before exiting
+		// 127, when even the retry in a child of ours (childfail.go) could
+		// not be started: the failure is then reported from here.
+		msg := guessChildFailure(cfg, j.argv, cfg.UID, j.setuidErr, j.failedErr)
+		io.WriteString(j.sinks[len(j.sinks)-1], "supervisor: "+msg+"\nsupervisor: child process was not spawned\n")
+		j.abandon()
+		return nil, errors.New(msg)
 	}
-	r := &Launched{pid: pid, stdin: inW, sinks: sinks, release: release}
-	for _, s := range sinks {
+	r := &Launched{pid: j.pid, stdin: j.inW, sinks: j.sinks, release: j.release}
+	for _, s := range j.sinks {
 		if ps, ok := s.(PidSink); ok {
-			ps.SetPid(pid)
+			ps.SetPid(j.pid)
 		}
 	}
-	for i, fd := range outR {
+	for i, fd := range j.outR {
 		r.done.Add(1)
-		o, err := outputs.add(fd, sinks[i], &r.done)
+		o, err := outputs.add(fd, j.sinks[i], &r.done)
 		if err != nil {
 			// No poller: the child runs, its output on this stream is lost.
 			syscall.Close(fd)
-			sinks[i].Close()
+			j.sinks[i].Close()
 			r.done.Done()
 			continue
 		}

@@ -44,8 +44,18 @@ func (w *fakeWorld) Spawn(p *process.Process) (process.Child, error) {
 
 // newFakeWorld builds cfg's groups with fake processes; nothing runs.
 func newFakeWorld(t testing.TB, cfg *config.Config) *fakeWorld {
+	return newFakeWorldWith(t, cfg, nil)
+}
+
+// newFakeWorldWith is newFakeWorld with the processes' Spawner made by
+// spawner from the world (nil: the world itself).
+func newFakeWorldWith(t testing.TB, cfg *config.Config, spawner func(*fakeWorld) process.Spawner) *fakeWorld {
 	t.Helper()
 	w := &fakeWorld{log: &memLog{}, now: time.Unix(100000, 0), pid: 1000, names: map[int]string{}}
+	var sp process.Spawner = w
+	if spawner != nil {
+		sp = spawner(w)
+	}
 	s := New(cfg, Deps{Logger: w.log})
 	s.setup()
 	t.Cleanup(s.autoLogs.stop)
@@ -54,7 +64,7 @@ func newFakeWorld(t testing.TB, cfg *config.Config) *fakeWorld {
 			p.Process = process.New(p.Config, process.Options{
 				Now:     func() time.Time { return w.now },
 				Log:     w.log,
-				Spawner: w,
+				Spawner: sp,
 				Kill: func(pid int, sig syscall.Signal) error {
 					w.kills = append(w.kills, w.names[pid]+" "+process.SignalName(sig))
 					return nil

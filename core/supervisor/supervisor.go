@@ -465,16 +465,33 @@ func (s *Supervisor) spawn(p *proc) {
 // transition runs every process's due decisions, in priority order, as
 // 4.2's main loop does on each pass.
 //
+// Automatic starts of consecutive processes overlap: while one child
+// forks and execs (most of a spawn is the kernel copying and closing the
+// daemon's descriptor table for it), the loop prepares the next one; at
+// most spawnWindow are under way. Each is finished ("spawned:" logged, pid
+// recorded) in order, and all of them before the pass does anything else:
+// another transition, a request, the reaper. So the log reads as if they
+// were one after the other; only a failed start's BACKOFF event may come
+// after the next process's STARTING.
+//
 // A spawn waits for the child's exec, a few milliseconds on a busy
 // machine, so a pass that starts many programs would keep requests
-// waiting for all of them: after each spawn the requests already waiting
+// waiting for all of them: once a spawn is done, requests already waiting
 // are served. One that adds or removes a group ends the pass; the next
 // pass goes on in the new order.
 func (s *Supervisor) transition() {
 	s.resolveDeps()
 	gen := s.orderGen
 	spawned := 0
+	var forking []func() // starts under way, oldest first
+	finish := func(n int) {
+		for _, f := range forking[:n] {
+			f()
+		}
+		forking = append(forking[:0], forking[n:]...)
+	}
 	defer func() {
+		finish(len(forking))
 		if spawned > 0 {
 			s.release.touch()
 		}
@@ -484,19 +501,47 @@ func (s *Supervisor) transition() {
 			if s.dep.any && s.holdStart(p) {
 				continue
 			}
+			autoStart := s.mood > process.MoodRestarting && p.AutoStartDue()
+			if !autoStart {
+				finish(len(forking))
+			}
 			before := p.Pid()
-			p.Transition(s.mood)
-			s.track(p, before)
-			if p.Pid() != before {
+			if f := p.StartTransition(s.mood); f != nil {
 				spawned++
-				s.serveWaiting()
-				if s.orderGen != gen {
-					return
+				forking = append(forking, func() {
+					f()
+					s.track(p, before)
+				})
+				if len(forking) == spawnWindow {
+					finish(1)
 				}
+				select {
+				case fn := <-s.reqs:
+					// A request waits: it sees no start half done.
+					finish(len(forking))
+					fn()
+				default:
+					continue
+				}
+			} else {
+				s.track(p, before)
+				if p.Pid() == before {
+					continue
+				}
+				spawned++
+			}
+			s.serveWaiting()
+			if s.orderGen != gen {
+				return
 			}
 		}
 	}
 }
+
+// spawnWindow is how many automatic starts of one pass may be forking at
+// once. Two keep both halves of a spawn busy (the loop preparing, the
+// kernel forking); more only queue on the kernel's fork lock.
+const spawnWindow = 2
 
 // releaser hands unused heap back to the system once the daemon has been
 // quiet for releaseQuiet after some work (spawns, requests). Bursts such

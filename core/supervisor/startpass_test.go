@@ -1,0 +1,99 @@
+package supervisor
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"super/core/config"
+	"super/core/process"
+)
+
+// halfWorld starts children in two halves, as the Launcher's Start does,
+// and records how many starts were under way at once.
+type halfWorld struct {
+	*fakeWorld
+	underWay, most int
+	atRequest      int           // starts under way when the request ran; -1 before
+	senderReady    chan struct{} // closed when the request is about to be sent
+}
+
+func (h *halfWorld) Start(p *process.Process) func() (process.Child, error) {
+	h.underWay++
+	h.most = max(h.most, h.underWay)
+	return func() (process.Child, error) {
+		if p.Name() == "p55" { // fifth in priority order
+			// Let the request's sender get going before the pass goes on.
+			select {
+			case <-h.senderReady:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		runtime.Gosched()
+		h.underWay--
+		return h.Spawn(p)
+	}
+}
+
+// A pass that starts many programs overlaps consecutive starts, at most
+// spawnWindow at once, and still logs them in priority order; a request
+// arriving meanwhile is served during the pass with no start half done;
+// nothing is left under way when the pass ends (the reaper comes next).
+func TestPassOverlapsStarts(t *testing.T) {
+	const n = 60
+	var progs []*config.ProcessConfig
+	for i := range n {
+		// Priorities against name order: the log must follow priority.
+		progs = append(progs, prog(fmt.Sprintf("p%02d", i), "x", priority(1000-i)))
+	}
+	h := &halfWorld{atRequest: -1, senderReady: make(chan struct{})}
+	w := newFakeWorldWith(t, cfgOf(progs...), func(w *fakeWorld) process.Spawner {
+		h.fakeWorld = w
+		return h
+	})
+	served := make(chan struct{})
+	go func() {
+		close(h.senderReady)
+		w.s.reqs <- func() {
+			h.atRequest = h.underWay
+			close(served)
+		}
+	}()
+	w.pass()
+	select {
+	case <-served:
+	default:
+		t.Fatal("the request waited for the whole pass")
+	}
+	if h.atRequest != 0 {
+		t.Errorf("the request ran with %d starts under way", h.atRequest)
+	}
+	if h.underWay != 0 {
+		t.Errorf("%d starts under way after the pass", h.underWay)
+	}
+	if h.most != spawnWindow {
+		t.Errorf("at most %d starts under way at once, want %d", h.most, spawnWindow)
+	}
+	var spawned []string
+	for _, l := range w.log.snapshot() {
+		if strings.HasPrefix(l, "INFO spawned: ") {
+			spawned = append(spawned, l)
+		}
+	}
+	if len(spawned) != n {
+		t.Fatalf("%d spawned lines, want %d", len(spawned), n)
+	}
+	for i, l := range spawned {
+		want := fmt.Sprintf("INFO spawned: 'p%02d' with pid %d", n-1-i, 1001+i)
+		if l != want {
+			t.Fatalf("spawned line %d is %q, want %q", i, l, want)
+		}
+	}
+	for _, p := range progs {
+		if q := w.proc(p.Name); q.State() != process.Starting || w.s.pids[q.Pid()] != q {
+			t.Errorf("%s: %s, pid %d tracked %v", p.Name, q.State(), q.Pid(), w.s.pids[q.Pid()] == q)
+		}
+	}
+}
