@@ -219,6 +219,7 @@ func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay) (
 		// would log it a second time, so reopen by installing the same
 		// sinks again.
 		ReopenLogs: func() { logger.Configure(cfg.Supervisord, logOpts) },
+		Quiet:      xmlrpc.DropAnswerBuffers,
 	})
 	// sendRemoteCommEvent feeds the engine's event bus unless the caller
 	// takes the events itself.

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -52,6 +53,10 @@ type Deps struct {
 	// Subreaper makes the daemon a child subreaper (PR_SET_CHILD_SUBREAPER)
 	// so orphaned grandchildren are re-parented to it and reaped.
 	Subreaper bool
+	// Quiet is called when the daemon has gone quiet after some work, just
+	// before unused heap is handed back to the system: what is kept only
+	// to serve bursts faster (answer buffers) can be dropped then.
+	Quiet func()
 }
 
 // ErrRestart is returned by Run after a restart request when Deps.Reload
@@ -175,6 +180,7 @@ func New(cfg *config.Config, deps Deps) *Supervisor {
 		cfg:     cfg,
 		mood:    process.MoodRunning,
 	}
+	s.release.quiet = deps.Quiet
 	if s.log == nil {
 		s.log = discardLogger{}
 	}
@@ -548,11 +554,13 @@ const spawnWindow = 2
 // as starting hundreds of programs or answering getAllProcessInfo leave
 // their garbage as free heap that the runtime returns only slowly, so a
 // daemon that is idle most of the time would hold several MiB it does not
-// use. While work goes on nothing is released; a release is one
-// collection of a small heap.
+// use. While work goes on nothing is released; a release is two
+// collections of a small heap: the first empties the sync.Pools into
+// their victim caches, the second frees those.
 type releaser struct {
 	last  atomic.Int64 // time of the last work, UnixNano
 	armed atomic.Bool
+	quiet func() // Deps.Quiet; may be nil
 }
 
 const releaseQuiet = 250 * time.Millisecond
@@ -570,6 +578,10 @@ func (r *releaser) fire() {
 		return
 	}
 	r.armed.Store(false)
+	if r.quiet != nil {
+		r.quiet()
+	}
+	runtime.GC()
 	debug.FreeOSMemory()
 }
 

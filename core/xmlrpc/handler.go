@@ -219,6 +219,20 @@ func getAnswerBuf() []byte {
 	}
 }
 
+// DropAnswerBuffers empties the free list of answer buffers: the next
+// answers allocate again, at the size of the last one. A daemon calls it
+// when it goes quiet, so that one idle for hours does not hold the
+// buffers of its last burst of requests.
+func DropAnswerBuffers() {
+	for {
+		select {
+		case <-answerBufs:
+		default:
+			return
+		}
+	}
+}
+
 func putAnswerBuf(b []byte) {
 	lastAnswer.Store(int64(min(len(b), maxPooledBuffer)))
 	if cap(b) > maxPooledBuffer {

@@ -296,3 +296,24 @@ func TestClientUnixSocket(t *testing.T) {
 		t.Error("call to a missing socket succeeded")
 	}
 }
+
+// Answer buffers kept for the next answers are let go by
+// DropAnswerBuffers; the next answer gets a new one, sized after the last.
+func TestDropAnswerBuffers(t *testing.T) {
+	DropAnswerBuffers()
+	kept := getAnswerBuf()
+	kept = append(kept, strings.Repeat("x", 100<<10)...)
+	putAnswerBuf(kept)
+	if b := getAnswerBuf(); &b[:1][0] != &kept[:1][0] {
+		t.Fatal("a returned buffer was not reused")
+	}
+	putAnswerBuf(kept)
+	DropAnswerBuffers()
+	b := getAnswerBuf()
+	if &b[:1][0] == &kept[:1][0] {
+		t.Fatal("the buffer is still kept after DropAnswerBuffers")
+	}
+	if cap(b) < 100<<10 {
+		t.Errorf("new buffer of %d bytes, want at least the last answer's %d", cap(b), 100<<10)
+	}
+}

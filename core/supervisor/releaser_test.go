@@ -1,0 +1,42 @@
+package supervisor
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// After a burst of work the releaser calls Quiet once, no sooner than
+// releaseQuiet after the last work, and is ready for the next burst.
+func TestReleaserCallsQuietAfterWork(t *testing.T) {
+	var calls atomic.Int32
+	var at atomic.Int64
+	r := &releaser{quiet: func() {
+		at.Store(time.Now().UnixNano())
+		calls.Add(1)
+	}}
+	var last time.Time
+	for range 5 {
+		last = time.Now() // not after the releaser's own reading
+		r.touch()
+	}
+	waitFor := func(n int32) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for calls.Load() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("Quiet called %d times, want %d", calls.Load(), n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor(1)
+	if d := time.Duration(at.Load() - last.UnixNano()); d < releaseQuiet {
+		t.Errorf("Quiet came %v after the last work, want at least %v", d, releaseQuiet)
+	}
+	r.touch()
+	waitFor(2)
+	if n := calls.Load(); n != 2 {
+		t.Errorf("Quiet called %d times for two bursts", n)
+	}
+}
