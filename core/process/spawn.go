@@ -436,32 +436,34 @@ func (j *forkJob) closeSinks() {
 
 // closeChildEnds closes the daemon's copies of the child's pipe ends.
 func (j *forkJob) closeChildEnds() {
-	if j.inR != nil {
-		j.inR.Close()
-		j.inR = nil
-	}
-	for _, fd := range j.outW {
-		syscall.Close(fd)
-	}
-	j.outW = nil
+	closeFile(&j.inR)
+	closeFDs(&j.outW)
 }
 
 // abandon releases everything prepare made, for a spawn that failed.
 func (j *forkJob) abandon() {
 	j.closeChildEnds()
-	if j.inW != nil {
-		j.inW.Close()
-		j.inW = nil
-	}
-	for _, fd := range j.outR {
-		syscall.Close(fd)
-	}
-	j.outR = nil
+	closeFile(&j.inW)
+	closeFDs(&j.outR)
 	if j.release != nil {
 		j.release()
 		j.release = nil
 	}
 	j.closeSinks()
+}
+
+func closeFile(f **os.File) {
+	if *f != nil {
+		(*f).Close()
+		*f = nil
+	}
+}
+
+func closeFDs(fds *[]int) {
+	for _, fd := range *fds {
+		syscall.Close(fd)
+	}
+	*fds = nil
 }
 
 // prepare does everything of a spawn before the fork: the command, the
