@@ -97,3 +97,23 @@ func TestPassOverlapsStarts(t *testing.T) {
 		}
 	}
 }
+
+// Groups run in priority order, those of equal priority in the order they
+// were added (config order, then groups added later), as a stable sort of
+// all of them would put them.
+func TestGroupOrderIsStable(t *testing.T) {
+	var progs []*config.ProcessConfig
+	for i, prio := range []int{5, 1, 5, 3, 1, 999, 3} {
+		progs = append(progs, prog(fmt.Sprintf("g%d", i), "x", priority(prio)))
+	}
+	w := newFakeWorld(t, cfgOf(progs...))
+	w.s.addGroup(&config.GroupConfig{Name: "late", Priority: 3, Processes: []*config.ProcessConfig{prog("late", "x", priority(3))}})
+	w.s.addGroup(&config.GroupConfig{Name: "first", Priority: 0, Processes: []*config.ProcessConfig{prog("first", "x", priority(0))}})
+	var got []string
+	for _, g := range w.s.order {
+		got = append(got, g.cfg.Name)
+	}
+	if want := "first g1 g4 g3 g6 late g0 g2 g5"; strings.Join(got, " ") != want {
+		t.Errorf("order %q, want %q", strings.Join(got, " "), want)
+	}
+}
