@@ -299,8 +299,9 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 	}
 	// common is shared and grows inside the loop (4.2 aliases it), so keys
 	// read after the first process see process_num, numprocs and ENV_x.
-	common := map[string]any{"here": l.here, "program_name": progName,
-		"host_node_name": l.hostname, "group_name": group}
+	common := make(map[string]any, 6+len(l.envExp)+8) // sized for what the loop adds
+	common["here"], common["program_name"] = l.here, progName
+	common["host_node_name"], common["group_name"] = l.hostname, group
 	p := ProcessConfig{Group: group, Section: section, IsEventListener: listener, Umask: -1, UID: -1, GID: -1}
 	if p.Priority, err = l.integer(section, "priority", "999", common); err != nil {
 		return nil, err
