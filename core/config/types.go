@@ -145,20 +145,22 @@ func parseSignal(s string) (syscall.Signal, error) {
 		if !ok {
 			return 0, fmt.Errorf("value %s is not a valid signal name", pyrepr.Str(s))
 		}
-		num = n
+		return syscall.Signal(n), nil
 	}
-	valid := false
-	for _, n := range signalsByName {
-		if n == num {
-			valid = true
-			break
-		}
-	}
-	if !valid {
+	if !signalNumbers[num] {
 		return 0, fmt.Errorf("value %s is not a valid signal number", pyrepr.Str(s))
 	}
 	return syscall.Signal(num), nil
 }
+
+// signalNumbers are the numbers signalsByName names.
+var signalNumbers = func() map[int]bool {
+	m := make(map[int]bool, len(signalsByName))
+	for _, n := range signalsByName {
+		m[n] = true
+	}
+	return m
+}()
 
 // parseExitcodes is datatypes.list_of_exitcodes.
 func parseExitcodes(s string) ([]int, error) {
