@@ -94,13 +94,19 @@ func (c *rawClient) try(ctx context.Context, req []byte) (n int, retry bool, err
 		c.close()
 	}
 	if resp.StatusCode != 200 {
-		return 0, false, fmt.Errorf("HTTP %s", resp.Status)
+		return 0, false, &answerError{fmt.Sprintf("HTTP %s", resp.Status)}
 	}
 	if isFault(c.body.Bytes()) {
-		return 0, false, fmt.Errorf("fault: %.200s", c.body.Bytes())
+		return 0, false, &answerError{fmt.Sprintf("fault: %.200s", c.body.Bytes())}
 	}
 	return c.body.Len(), false, nil
 }
+
+// answerError is an answer that is not a result: an HTTP error status or
+// an XML-RPC fault. Asking again will not change it.
+type answerError struct{ msg string }
+
+func (e *answerError) Error() string { return e.msg }
 
 // isFault tells a fault answer by its opening: <fault> is the first
 // element inside <methodResponse>, and a successful answer cannot hold the
@@ -130,8 +136,10 @@ const (
 	stateExited  = 100
 )
 
-func allProcessInfo(ctx context.Context, c *xmlrpc.Client) ([]procInfo, error) {
-	v, err := c.Call(ctx, "supervisor.getAllProcessInfo")
+// procInfos reads the name and state of each process from a
+// getAllProcessInfo answer body.
+func procInfos(body []byte) ([]procInfo, error) {
+	v, err := xmlrpc.DecodeResponse(bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
