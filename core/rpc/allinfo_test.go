@@ -38,3 +38,31 @@ func TestProcessInfosEncodeAsInfoStructs(t *testing.T) {
 		}
 	}
 }
+
+// The room made for getAllProcessInfo's answer holds it whole, without
+// much to spare: at least the encoded size, at most a quarter more.
+func TestProcessInfosSizeHint(t *testing.T) {
+	long := supervisor.ProcessInfo{Name: "worker_0001", Group: "workers", Description: "pid 4194303, uptime 1234:56:07",
+		Start: math.MaxInt32, Stop: math.MaxInt32, Now: math.MaxInt32, State: process.Running, StateName: "RUNNING",
+		Logfile: "/var/log/supervisor/worker_0001-stdout---supervisor-a1b2c3d4.log",
+		StdoutLogfile: "/var/log/supervisor/worker_0001-stdout---supervisor-a1b2c3d4.log",
+		StderrLogfile: "/var/log/supervisor/worker_0001-stderr---supervisor-e5f6a7b8.log", Pid: 4194303, ExitStatus: -1}
+	short := supervisor.ProcessInfo{Name: "a", Group: "a", Description: "Not started", State: process.Stopped, StateName: "STOPPED"}
+	for _, pi := range []supervisor.ProcessInfo{long, short} {
+		for _, n := range []int{1, 500} {
+			infos := make(processInfos, n)
+			for i := range infos {
+				infos[i] = pi
+			}
+			var b bytes.Buffer
+			if err := xmlrpc.EncodeResponse(&b, infos); err != nil {
+				t.Fatal(err)
+			}
+			// The hint covers the array; the response around it is ~100 bytes.
+			hint, size := infos.sizeHint(), b.Len()-100
+			if hint < size || hint > size*5/4 {
+				t.Errorf("%d × %s: hint %d for %d bytes", n, pi.Name, hint, size)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package xmlrpc
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 )
 
@@ -27,6 +28,17 @@ var errIntRange = errors.New("xmlrpc: int exceeds XML-RPC limits")
 
 // Value writes any encodable value.
 func (w *Writer) Value(v Value) error { return w.e.value(v, w.depth+1) }
+
+// Grow makes room for about n more bytes when the answer is built in
+// memory (as the server builds it, to send its length first), so that a
+// large answer is allocated once rather than grown by doubling: at
+// 500 processes that was eight allocations and copies, and after the
+// start-up burst a collection, for 0.7 MB. It changes nothing written.
+func (w *Writer) Grow(n int) {
+	if e := w.e; e.w == nil && n > 0 {
+		e.buf = slices.Grow(e.buf, n)
+	}
+}
 
 // String writes a string value.
 func (w *Writer) String(s string) { w.e.string(s) }

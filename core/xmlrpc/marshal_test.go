@@ -112,3 +112,55 @@ func BenchmarkEncode100Marshaler(b *testing.B) {
 	}
 	b.SetBytes(int64(buf.Len()))
 }
+
+// grownInfos is testInfos that makes room for its answer first.
+type grownInfos struct {
+	testInfos
+	room int
+}
+
+func (g grownInfos) MarshalXMLRPC(w *Writer) error {
+	w.Grow(g.room)
+	return g.testInfos.MarshalXMLRPC(w)
+}
+
+// Grow changes nothing written; an answer built in memory with enough
+// room made is allocated once instead of grown step by step.
+func TestWriterGrow(t *testing.T) {
+	infos := make(testInfos, 300)
+	for i := range infos {
+		infos[i] = testInfo{name: strings.Repeat("n", 40), start: int64(i), extra: "x"}
+	}
+	plain, err := encodeAppend(nil, func(e *encoder) error { return e.response(infos) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := grownInfos{infos, len(plain)}
+	grown, err := encodeAppend(nil, func(e *encoder) error { return e.response(g) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(plain, grown) {
+		t.Fatal("Grow changed the encoding")
+	}
+	var streamed bytes.Buffer
+	if err := EncodeResponse(&streamed, g); err != nil || !bytes.Equal(streamed.Bytes(), plain) {
+		t.Fatalf("streamed with Grow: %v, equal %v", err, bytes.Equal(streamed.Bytes(), plain))
+	}
+	// Grown by doubling, a ten times larger answer takes more allocations;
+	// with the room made first it takes as many as a small one.
+	allocs := func(n int, grow bool) float64 {
+		var v Value = infos[:n]
+		if grow {
+			v = grownInfos{infos[:n], len(plain)}
+		}
+		return testing.AllocsPerRun(20, func() {
+			encodeAppend(nil, func(e *encoder) error { return e.response(v) })
+		})
+	}
+	small, big := allocs(30, false), allocs(300, false)
+	smallGrown, bigGrown := allocs(30, true), allocs(300, true)
+	if big <= small || bigGrown != smallGrown {
+		t.Errorf("allocations for 30 and 300 infos: %v and %v grown by doubling, %v and %v with Grow", small, big, smallGrown, bigGrown)
+	}
+}
