@@ -896,7 +896,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 	}
 	s.setup()
-	autoHeld := true // setup holds AUTO log creation until the first spawns are done
+	// setup holds AUTO log creation until the start-up is over: until the
+	// loop first waits for something (the spawns, and with startsecs=0
+	// their move to RUNNING, done; the requests that came meanwhile
+	// answered).
+	autoHeld := true
 	stopTicks := make(chan struct{})
 	defer close(stopTicks)
 	go s.tick(stopTicks)
@@ -908,10 +912,6 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	ctxDone := ctx.Done()
 	for {
 		s.transition()
-		if autoHeld {
-			s.autoLogs.release()
-			autoHeld = false
-		}
 		s.reap()
 		s.settleExit() // the exit policy, on what this pass and reap ended
 		s.checkWaiters()
@@ -962,6 +962,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				break
 			}
 			continue
+		}
+		if autoHeld {
+			s.autoLogs.release()
+			autoHeld = false
 		}
 		timer.Reset(wait)
 		select {
