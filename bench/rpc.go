@@ -84,6 +84,10 @@ func (c *rawClient) try(ctx context.Context, req []byte) (n int, retry bool, err
 		return 0, !fresh, err
 	}
 	c.body.Reset()
+	if resp.ContentLength > 0 {
+		// Read into room made once, not grown while the server waits.
+		c.body.Grow(int(min(resp.ContentLength, 64<<20)))
+	}
 	_, err = io.Copy(&c.body, resp.Body)
 	resp.Body.Close()
 	if err != nil {
