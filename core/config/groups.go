@@ -299,7 +299,9 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 	}
 	// common is shared and grows inside the loop (4.2 aliases it), so keys
 	// read after the first process see process_num, numprocs and ENV_x.
-	common := make(map[string]any, 6+len(l.envExp)+8) // sized for what the loop adds
+	// supervisord's ENV_x are not in it: expansions read them from the
+	// base layer (vars), as 4.2's saneget adds the parser's expansions.
+	common := make(map[string]any, 8)
 	common["here"], common["program_name"] = l.here, progName
 	common["host_node_name"], common["group_name"] = l.hostname, group
 	p := ProcessConfig{Group: group, Section: section, IsEventListener: listener, Umask: -1, UID: -1, GID: -1}
@@ -399,12 +401,21 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 	}
 
 	var procs []*ProcessConfig
+	var progEnv []string // the ENV_x the last process's environment set
 	for num := numprocsStart; num < numprocsStart+numprocs; num++ {
 		exp := common
 		exp["process_num"], exp["numprocs"] = num, numprocs
-		for k, x := range l.envExp {
-			exp[k] = x
+		// 4.2 updates the aliased dict with supervisord's ENV_x here, so
+		// a name the previous process's environment set goes back to
+		// supervisord's value: dropped from exp, the base shows through.
+		// (Copying the hundred-odd ENV_x into exp for every process was a
+		// third of loading 500 programs.)
+		for _, k := range progEnv {
+			if _, ok := l.envExp[k]; ok {
+				delete(exp, k)
+			}
 		}
+		progEnv = progEnv[:0]
 		ev, err := l.expandAs(section, "environment", envTemplate, exp, "environment")
 		if err != nil {
 			return nil, err
@@ -415,6 +426,7 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 		}
 		for k, x := range env {
 			exp["ENV_"+k] = x
+			progEnv = append(progEnv, "ENV_"+k)
 		}
 		q := p
 		q.Exitcodes = append([]int(nil), p.Exitcodes...)

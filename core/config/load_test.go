@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -416,5 +417,43 @@ func TestReopenedSectionInOneFile(t *testing.T) {
 	}
 	if got, want := d.Sections(), []string{"a", "b", "c", "d"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("sections %v, want %v", got, want)
+	}
+}
+
+// With numprocs, each process's environment= sees supervisord's ENV_x
+// again, not what the previous process's environment set under the same
+// name (4.2 updates its shared expansions with its environ before each
+// process); names only a program's environment set stay for the next.
+// Checked against 4.2.5's ServerOptions: FOO="xsup" for every process.
+func TestNumprocsEnvExpansionsStartOverFromSupervisord(t *testing.T) {
+	t.Setenv("FOO", "sup")
+	t.Setenv("BAR", "sb")
+	dir := t.TempDir()
+	conf := write(t, dir, "s.conf", `[supervisord]
+logfile=`+dir+`/d.log
+
+[program:w]
+command=/bin/true
+numprocs=3
+process_name=%(program_name)s_%(process_num)d
+environment=FOO="x%(ENV_FOO)s",BAR="y%(process_num)d",ONLY="%(process_num)d"
+directory=/tmp/%(ENV_FOO)s/%(ENV_BAR)s/%(ENV_ONLY)s
+`)
+	cfg, err := Load(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := cfg.Groups[0].Processes
+	if len(ps) != 3 {
+		t.Fatalf("%d processes", len(ps))
+	}
+	for i, p := range ps {
+		want := map[string]string{"FOO": "xsup", "BAR": fmt.Sprintf("y%d", i), "ONLY": fmt.Sprint(i)}
+		if !reflect.DeepEqual(p.Environment, want) {
+			t.Errorf("%s: environment %v, want %v", p.Name, p.Environment, want)
+		}
+		if d := fmt.Sprintf("/tmp/xsup/y%d/%d", i, i); p.Directory != d {
+			t.Errorf("%s: directory %q, want %q", p.Name, p.Directory, d)
+		}
 	}
 }

@@ -44,7 +44,7 @@ func TestProcessInfosEncodeAsInfoStructs(t *testing.T) {
 func TestProcessInfosSizeHint(t *testing.T) {
 	long := supervisor.ProcessInfo{Name: "worker_0001", Group: "workers", Description: "pid 4194303, uptime 1234:56:07",
 		Start: math.MaxInt32, Stop: math.MaxInt32, Now: math.MaxInt32, State: process.Running, StateName: "RUNNING",
-		Logfile: "/var/log/supervisor/worker_0001-stdout---supervisor-a1b2c3d4.log",
+		Logfile:       "/var/log/supervisor/worker_0001-stdout---supervisor-a1b2c3d4.log",
 		StdoutLogfile: "/var/log/supervisor/worker_0001-stdout---supervisor-a1b2c3d4.log",
 		StderrLogfile: "/var/log/supervisor/worker_0001-stderr---supervisor-e5f6a7b8.log", Pid: 4194303, ExitStatus: -1}
 	short := supervisor.ProcessInfo{Name: "a", Group: "a", Description: "Not started", State: process.Stopped, StateName: "STOPPED"}
