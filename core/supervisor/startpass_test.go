@@ -117,3 +117,23 @@ func TestGroupOrderIsStable(t *testing.T) {
 		t.Errorf("order %q, want %q", strings.Join(got, " "), want)
 	}
 }
+
+// A process that depends on one whose start is under way is looked at
+// once that start is finished: the log says "spawned" before "waiting
+// for", as when starts were made one after the other.
+func TestPassFinishesStartsBeforeDependents(t *testing.T) {
+	db := prog("db", "x", priority(10))
+	web := prog("web", "x", priority(20), dependsOn("db"))
+	h := &halfWorld{atRequest: -1, senderReady: make(chan struct{})}
+	close(h.senderReady)
+	w := newFakeWorldWith(t, cfgOf(db, web), func(w *fakeWorld) process.Spawner {
+		h.fakeWorld = w
+		return h
+	})
+	w.pass()
+	spawned := w.log.index("INFO spawned: 'db' with pid 1001")
+	waiting := w.log.index("INFO waiting for db to be ready before starting web")
+	if spawned < 0 || waiting < 0 || spawned > waiting {
+		t.Errorf("log lines at %d (spawned) and %d (waiting):\n%s", spawned, waiting, strings.Join(w.log.snapshot(), "\n"))
+	}
+}

@@ -520,8 +520,13 @@ func (s *Supervisor) transition() {
 	}()
 	for _, g := range s.order {
 		for _, p := range g.procs {
-			if s.dep.any && s.holdStart(p) {
-				continue
+			if s.dep.any && (len(p.dep.on) > 0 || len(p.dep.missing) > 0) {
+				// Whether p waits, and what the log says about it, depends
+				// on how the starts before it went: finished first.
+				finish(len(forking))
+				if s.holdStart(p) {
+					continue
+				}
 			}
 			autoStart := s.mood > process.MoodRestarting && p.AutoStartDue()
 			if !autoStart {
