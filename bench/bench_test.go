@@ -130,6 +130,7 @@ func TestIsFault(t *testing.T) {
 func TestLineCounter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "supervisord.log")
 	c := &lineCounter{path: path, marker: []byte("spawned: '")}
+	defer c.close()
 	if n := c.count(); n != 0 {
 		t.Fatalf("missing file: %d, want 0", n)
 	}

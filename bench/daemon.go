@@ -256,6 +256,7 @@ func (d *daemon) waitAllState(ctx context.Context, n, state int, timeout time.Du
 func (d *daemon) waitSpawned(ctx context.Context, n int, timeout time.Duration) (running, forked time.Duration, err error) {
 	deadline := time.Now().Add(timeout)
 	spawns := &lineCounter{path: filepath.Join(d.dir, "supervisord.log"), marker: []byte("spawned: '")}
+	defer spawns.close()
 	for n > 0 && spawns.count() < n {
 		if !d.alive() {
 			return 0, 0, d.exitedErr()
@@ -284,6 +285,7 @@ func (d *daemon) waitSpawned(ctx context.Context, n int, timeout time.Duration) 
 type lineCounter struct {
 	path   string
 	marker []byte
+	f      *os.File // open once the file exists
 	off    int64
 	tail   []byte // the end of the last read that may start a marker
 	n      int
@@ -291,16 +293,15 @@ type lineCounter struct {
 }
 
 func (c *lineCounter) count() int {
-	f, err := os.Open(c.path)
-	if err != nil {
-		return c.n // not created yet
-	}
-	defer f.Close()
-	if c.buf == nil {
-		c.buf = make([]byte, 64<<10)
+	if c.f == nil {
+		f, err := os.Open(c.path)
+		if err != nil {
+			return c.n // not created yet
+		}
+		c.f, c.buf = f, make([]byte, 64<<10)
 	}
 	for {
-		k, err := f.ReadAt(c.buf, c.off)
+		k, err := c.f.ReadAt(c.buf, c.off)
 		if k > 0 {
 			c.off += int64(k)
 			data := append(c.tail, c.buf[:k]...)
@@ -311,6 +312,13 @@ func (c *lineCounter) count() int {
 		if err != nil || k < len(c.buf) {
 			return c.n
 		}
+	}
+}
+
+func (c *lineCounter) close() {
+	if c.f != nil {
+		c.f.Close()
+		c.f = nil
 	}
 }
 

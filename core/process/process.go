@@ -424,6 +424,11 @@ func (p *Process) shouldAutoStart() bool {
 // to hold back starts that wait for other processes.
 func (p *Process) AutoStartDue() bool { return p.shouldAutoStart() }
 
+// AutoStartNow reports whether Transition(mood) starts the process on its
+// own: an automatic start is due and the mood allows it. Only such a start
+// is left unfinished by StartTransition.
+func (p *Process) AutoStartNow(mood Mood) bool { return mood > MoodRestarting && p.shouldAutoStart() }
+
 // Transition makes the time- and state-driven moves that are due (4.2's
 // transition()): autostart, autorestart, BACKOFF → STARTING after the delay,
 // STARTING → RUNNING after startsecs, BACKOFF → FATAL after too many
@@ -448,18 +453,16 @@ func (p *Process) transition(mood Mood, st Starter) (finish func()) {
 	state := p.state
 	log := p.opts.Log
 
-	if mood > MoodRestarting {
-		switch {
-		case p.shouldAutoStart():
-			// From STOPPED or EXITED: nothing below applies to those
-			// states, so the spawn may finish later.
-			if st != nil {
-				return p.startSpawn(st)
-			}
-			p.Spawn()
-		case state == Backoff && p.backoff <= p.Config.Startretries && now.After(p.delay):
-			p.Spawn()
+	switch {
+	case p.AutoStartNow(mood):
+		// From STOPPED or EXITED: nothing below applies to those states,
+		// so the spawn may finish later.
+		if st != nil {
+			return p.startSpawn(st)
 		}
+		p.Spawn()
+	case mood > MoodRestarting && state == Backoff && p.backoff <= p.Config.Startretries && now.After(p.delay):
+		p.Spawn()
 	}
 
 	switch state {

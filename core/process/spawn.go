@@ -427,13 +427,6 @@ type forkJob struct {
 	failedErr error // ForkExec's own error, before the retry
 }
 
-// closeSinks closes the sinks of a spawn that failed.
-func (j *forkJob) closeSinks() {
-	for _, s := range j.sinks {
-		s.Close()
-	}
-}
-
 // closeChildEnds closes the daemon's copies of the child's pipe ends.
 func (j *forkJob) closeChildEnds() {
 	closeFile(&j.inR)
@@ -449,7 +442,9 @@ func (j *forkJob) abandon() {
 		j.release()
 		j.release = nil
 	}
-	j.closeSinks()
+	for _, s := range j.sinks {
+		s.Close()
+	}
 }
 
 func closeFile(f **os.File) {

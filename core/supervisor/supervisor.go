@@ -528,9 +528,8 @@ func (s *Supervisor) transition() {
 					continue
 				}
 			}
-			autoStart := s.mood > process.MoodRestarting && p.AutoStartDue()
-			if !autoStart {
-				finish(len(forking))
+			if !p.AutoStartNow(s.mood) {
+				finish(len(forking)) // what p does next may show
 			}
 			before := p.Pid()
 			if f := p.StartTransition(s.mood); f != nil {
