@@ -148,19 +148,23 @@ func TestWriterGrow(t *testing.T) {
 		t.Fatalf("streamed with Grow: %v, equal %v", err, bytes.Equal(streamed.Bytes(), plain))
 	}
 	// Grown by doubling, a ten times larger answer takes more allocations;
-	// with the room made first it takes as many as a small one.
+	// with the room made first it takes as many as a small one. Under the
+	// race detector sync.Pool drops a quarter of what is put back, and each
+	// encoder made anew is two more allocations: about half a one per call
+	// on average, enough to move the whole number AllocsPerRun reports by
+	// one. Doubling costs several more than that.
 	allocs := func(n int, grow bool) float64 {
 		var v Value = infos[:n]
 		if grow {
 			v = grownInfos{infos[:n], len(plain)}
 		}
-		return testing.AllocsPerRun(20, func() {
+		return testing.AllocsPerRun(100, func() {
 			encodeAppend(nil, func(e *encoder) error { return e.response(v) })
 		})
 	}
 	small, big := allocs(30, false), allocs(300, false)
 	smallGrown, bigGrown := allocs(30, true), allocs(300, true)
-	if big <= small || bigGrown != smallGrown {
+	if big <= small+1 || bigGrown > smallGrown+1 {
 		t.Errorf("allocations for 30 and 300 infos: %v and %v grown by doubling, %v and %v with Grow", small, big, smallGrown, bigGrown)
 	}
 }
