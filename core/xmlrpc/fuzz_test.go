@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func FuzzDecodeCall(f *testing.F) {
@@ -134,4 +135,56 @@ func normFloats(v any) any {
 		return out
 	}
 	return v
+}
+
+// escapeRef is the text encoding spelled out a rune at a time: &, < and >
+// escaped; invalid UTF-8, C0 controls other than tab, LF and CR, U+FFFE
+// and U+FFFF replaced by U+FFFD; everything else as it is.
+func escapeRef(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == utf8.RuneError && size == 1, r == 0xFFFE, r == 0xFFFF,
+			r < 0x20 && r != '\t' && r != '\n' && r != '\r':
+			b.WriteString("\uFFFD")
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// FuzzTextEscaping checks the word-at-a-time text encoding (appendText
+// for short strings, text for long ones) against escapeRef, with the input
+// at every offset within an eight-byte word.
+func FuzzTextEscaping(f *testing.F) {
+	for _, s := range []string{"", "plain ascii path /var/log/x.log", "a&b<c>d", "tab\there\r\n", "\x00\x01\x1f\x20\x7f",
+		"caf\xc3\xa9 \xff\xfe", "\uFFFE\uFFFF", "1234567\t12345678", strings.Repeat("x", 40) + "<"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for pad := range 9 {
+			s := strings.Repeat("p", pad) + s + "12345678"
+			want := escapeRef(s)
+			if got := string(appendText([]byte("head"), s)); got != "head"+want {
+				t.Fatalf("appendText(%q) = %q, want %q", s, got[4:], want)
+			}
+			lead := strings.Repeat("y", flushAt)
+			var b bytes.Buffer
+			e := &encoder{w: &b}
+			e.text(lead + s)
+			e.flush()
+			if got := b.String(); got != lead+want {
+				t.Fatalf("text(%d y + %q) ends %q, want %q", flushAt, s, got[flushAt:], want)
+			}
+		}
+	})
 }
