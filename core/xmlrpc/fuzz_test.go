@@ -162,9 +162,10 @@ func escapeRef(s string) string {
 	return b.String()
 }
 
-// FuzzTextEscaping checks the word-at-a-time text encoding (appendText
-// for short strings, text for long ones) against escapeRef, with the input
-// at every offset within an eight-byte word.
+// FuzzTextEscaping checks the text encoding (appendText for short strings,
+// text for long ones, which flushes as it goes) against escapeRef, with the
+// input shifted by up to eight bytes so that an encoding working on words
+// rather than bytes would be checked at every alignment.
 func FuzzTextEscaping(f *testing.F) {
 	for _, s := range []string{"", "plain ascii path /var/log/x.log", "a&b<c>d", "tab\there\r\n", "\x00\x01\x1f\x20\x7f",
 		"caf\xc3\xa9 \xff\xfe", "\uFFFE\uFFFF", "1234567\t12345678", strings.Repeat("x", 40) + "<"} {
