@@ -75,10 +75,10 @@ startsecs=0
 	// passed on the program's PROCESS_STATE_STOPPING (seen once in a CI
 	// run). Stopping it before SUPERVISOR_STATE_CHANGE_STOPPING is passed
 	// on is the same race one step earlier (a run of the heavy packages
-	// three times over once failed here with ours right and 4.2's list
-	// shorter than two). It never hears anything else, so 4.2 must have
-	// heard the same events or the first ones of them, RUNNING at least
-	// (the test waits for it).
+	// three times over once failed here with ours right and 4.2's list not
+	// a prefix of two or more; its text was not kept). The listener never
+	// hears anything else, so 4.2 must have heard the same events or the
+	// first ones of them, RUNNING at least (the test waits for it).
 	if hasOracle && !slices.Equal(want, got) &&
 		!(len(want) >= 1 && len(want) < len(got) && slices.Equal(want, got[:len(want)])) {
 		t.Errorf("events differ:\n4.2:   %q\nsuper: %q", want, got)
