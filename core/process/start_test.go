@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"super/core/config"
+	"super/core/testbin"
 )
 
 // startWorld is a world whose spawner starts children in two halves, as
@@ -107,22 +107,9 @@ func TestStartTransitionWithoutStarter(t *testing.T) {
 }
 
 // bufSink collects one stream's output.
-type bufSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+type bufSink struct{ testbin.SyncBuffer }
 
-func (s *bufSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-func (s *bufSink) Close() error { return nil }
-func (s *bufSink) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
+func (*bufSink) Close() error { return nil }
 
 // Children started with Launcher.Start while others are still forking
 // each get their own directory, environment and umask: a program's umask
