@@ -55,6 +55,8 @@ type loader struct {
 	// containerLogs is [supervisord] container_logs: an unset *_logfile
 	// then means NONE, not AUTO.
 	containerLogs bool
+	// envFilesSeen are the environment files already checked (environ.go).
+	envFilesSeen map[string]bool
 }
 
 // clientSection says which sections LoadClient needs the values of.
@@ -203,6 +205,7 @@ func (l *loader) loadServer() (*Config, error) {
 	for _, g := range cfg.Groups {
 		for _, p := range g.Processes {
 			p.Environment = mergeEnv(cfg.Supervisord.Environment, p.Environment)
+			p.EnvironmentFiles = withSupervisordFiles(cfg.Supervisord.EnvironmentFiles, p.EnvironmentFiles)
 		}
 	}
 	if err := l.checkDependencies(cfg); err != nil {
@@ -417,6 +420,9 @@ func (l *loader) readSupervisord(cfg *Config) error {
 	}
 	s.Pidfile = normalizePath(s.Pidfile)
 	if err := l.readSupervisordExtras(s, exp); err != nil {
+		return err
+	}
+	if err := l.readSupervisordEnviron(s, exp); err != nil {
 		return err
 	}
 	l.containerLogs = s.ContainerLogs

@@ -75,6 +75,9 @@ type Supervisord struct {
 	// super's own keys (extras.go); off by default.
 	ContainerLogs bool // container_logs
 	ExitWhenDone  bool // exit_when_done
+
+	// Environment files (issue 22, environ.go).
+	EnvironmentFiles []EnvFile // environment_file; nil when not set
 }
 
 // Supervisorctl is the [supervisorctl] section.
@@ -202,6 +205,11 @@ type ProcessConfig struct {
 	Critical    bool         // critical
 	DependsOn   []Dependency // depends_on, in the order written; checked to exist and be acyclic
 	Healthcheck *HealthCheck // nil when healthcheck is not set
+
+	// Environment files and the login environment (issue 22, environ.go).
+	EnvironmentFiles []EnvFile         // [supervisord]'s environment_file, then the section's; nil when none
+	OwnEnvironment   map[string]string // the section's own environment= (Environment has [supervisord]'s too); nil when not set
+	LoginEnv         bool              // login_env
 }
 
 // LogConfig is the configuration of one output stream of a process.

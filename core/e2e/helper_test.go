@@ -78,6 +78,8 @@ func helper(mode string, args []string) int {
 		os.WriteFile(args[0]+".tmp", []byte(strconv.Itoa(c.Process.Pid)+"\n"), 0o644)
 		os.Rename(args[0]+".tmp", args[0])
 		c.Wait()
+	case "dumpenv":
+		return dumpEnv(args)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		return 2

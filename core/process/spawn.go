@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +61,11 @@ func SearchPath(cfg *config.ProcessConfig, daemonEnv map[string]string) []string
 // without "/", and checks that the file exists, is not a directory and is
 // executable. daemonEnv is the [supervisord] environment.
 func ResolveCommand(cfg *config.ProcessConfig, daemonEnv map[string]string) (string, []string, error) {
+	return resolveIn(cfg, SearchPath(cfg, daemonEnv))
+}
+
+// resolveIn is ResolveCommand looking in the directories search.
+func resolveIn(cfg *config.ProcessConfig, search []string) (string, []string, error) {
 	argv, err := Split(cfg.Command)
 	if err != nil {
 		return "", nil, &CommandError{BadCommand, fmt.Sprintf("can't parse command %s: %s", pyrepr.Str(cfg.Command), err)}
@@ -75,7 +79,7 @@ func ResolveCommand(cfg *config.ProcessConfig, daemonEnv map[string]string) (str
 	if strings.Contains(program, "/") {
 		st, _ = os.Stat(program)
 	} else {
-		for _, dir := range SearchPath(cfg, daemonEnv) {
+		for _, dir := range search {
 			found := program
 			switch {
 			case dir == "":
@@ -251,93 +255,6 @@ func ForkExec(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
 	return syscall.ForkExec(path, argv, attr)
 }
 
-// Environ builds the child's environment as 4.2 does: supervisord's
-// environment, SUPERVISOR_ENABLED, SUPERVISOR_SERVER_URL,
-// SUPERVISOR_PROCESS_NAME, SUPERVISOR_GROUP_NAME, then the [supervisord]
-// and the process's environment over it; a variable set again keeps its
-// first place.
-//
-// The daemon's own part is built once per Launcher and its "k=v" strings
-// are shared by every child's slice, which is built at each spawn and not
-// kept: hundreds of idle programs would otherwise each hold a private copy
-// of the whole environment.
-func (l *Launcher) Environ(cfg *config.ProcessConfig) []string {
-	b := l.baseEnv()
-	out := make([]string, len(b.env), len(b.env)+4+len(l.DaemonEnv)+len(cfg.Environment))
-	copy(out, b.env)
-	var added map[string]int
-	set := func(k, v string) {
-		i, ok := b.index[k]
-		if !ok {
-			i, ok = added[k]
-		}
-		if ok {
-			out[i] = k + "=" + v
-			return
-		}
-		if added == nil {
-			added = map[string]int{}
-		}
-		added[k] = len(out)
-		out = append(out, k+"="+v)
-	}
-	url := cfg.ServerURL
-	if url == "" || strings.EqualFold(strings.TrimSpace(url), "AUTO") {
-		url = l.ServerURL
-	}
-	if url != "" {
-		set("SUPERVISOR_SERVER_URL", url)
-	}
-	set("SUPERVISOR_PROCESS_NAME", cfg.Name)
-	set("SUPERVISOR_GROUP_NAME", cfg.Group)
-	for _, k := range b.daemonKeys {
-		set(k, l.DaemonEnv[k])
-	}
-	keys := make([]string, 0, len(cfg.Environment))
-	for k := range cfg.Environment {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		set(k, cfg.Environment[k])
-	}
-	return out
-}
-
-// launcherEnv is the part of every child's environment that comes from
-// supervisord itself.
-type launcherEnv struct {
-	env        []string       // "k=v": supervisord's environment and SUPERVISOR_ENABLED
-	index      map[string]int // key → position in env
-	daemonKeys []string       // DaemonEnv's keys, sorted
-}
-
-func (l *Launcher) baseEnv() *launcherEnv {
-	l.envOnce.Do(func() {
-		b := &launcherEnv{index: map[string]int{}}
-		set := func(k, kv string) {
-			if i, ok := b.index[k]; ok {
-				b.env[i] = kv
-				return
-			}
-			b.index[k] = len(b.env)
-			b.env = append(b.env, kv)
-		}
-		for _, kv := range os.Environ() {
-			if k, _, ok := strings.Cut(kv, "="); ok {
-				set(k, kv)
-			}
-		}
-		set("SUPERVISOR_ENABLED", "SUPERVISOR_ENABLED=1")
-		for k := range l.DaemonEnv {
-			b.daemonKeys = append(b.daemonKeys, k)
-		}
-		sort.Strings(b.daemonKeys)
-		l.env = b
-	})
-	return l.env
-}
-
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
@@ -465,7 +382,14 @@ func closeFDs(fds *[]int) {
 // sinks, the pipes, the environment.
 func (l *Launcher) prepare(p *Process) (*forkJob, error) {
 	cfg := p.Config
-	filename, argv, err := ResolveCommand(cfg, l.DaemonEnv)
+	env, search, err := l.environ(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if search == nil {
+		search = SearchPath(cfg, l.DaemonEnv)
+	}
+	filename, argv, err := resolveIn(cfg, search)
 	if err != nil {
 		return nil, err
 	}
@@ -546,7 +470,7 @@ func (l *Launcher) prepare(p *Process) (*forkJob, error) {
 
 	j.attr = &syscall.ProcAttr{
 		Dir:   cfg.Directory,
-		Env:   l.Environ(p.Config),
+		Env:   env,
 		Files: files,
 		Sys: &syscall.SysProcAttr{
 			// Own process group: Ctrl-C on a foreground supervisord does not

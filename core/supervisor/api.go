@@ -267,7 +267,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // startOne is 4.2's startProcess for one process, run on the loop. It
 // returns a waiter when the outcome is only known later.
 func (s *Supervisor) startOne(spec string, p *proc, wait bool) (*waiter, error) {
-	if _, _, err := process.ResolveCommand(p.Config, s.cfg.Supervisord.Environment); err != nil {
+	if _, _, err := s.launcher.Resolve(p.Config); err != nil {
 		var ce *process.CommandError
 		if errors.As(err, &ce) && ce.Kind == process.NotFound {
 			return nil, faultf(NoFile, ce.Msg)

@@ -83,7 +83,16 @@ func (s *Supervisor) newProbe(p *proc) health.Probe {
 	hcfg := p.Config.Healthcheck
 	ex := health.Exec{Program: p.Config, DaemonEnv: s.cfg.Supervisord.Environment, Children: &s.probeKids}
 	if hcfg.Kind == config.HealthExec {
-		ex.Env = s.launcher.Environ(p.Config)
+		env, err := s.launcher.Environ(p.Config)
+		if err != nil {
+			// An environment file changed since the spawn read it: the
+			// checks run without the files (the next spawn reports it).
+			s.log.Warn("health check of %s: %v", p.Name(), err)
+			cfg := *p.Config
+			cfg.EnvironmentFiles, cfg.LoginEnv = nil, false
+			env, _ = s.launcher.Environ(&cfg)
+		}
+		ex.Env = env
 	}
 	return health.New(hcfg, ex)
 }
