@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"super/core/pyrepr"
 )
 
@@ -104,7 +106,7 @@ func becomeDaemon(directory string, umask int, logger interface {
 	}
 	syscall.Umask(umask)
 	if null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
-		syscall.Dup2(int(null.Fd()), 2)
+		unix.Dup2(int(null.Fd()), 2) // unix: arm64 has no dup2 system call, only dup3
 		null.Close()
 	}
 }
