@@ -82,8 +82,12 @@ func Run(cfg *config.Config, opts Options) int {
 	opts.ready = ready
 	sigs := relaySignals()
 	defer sigs.close()
+	notifier := startNotifier(func(format string, a ...any) {
+		fmt.Fprintf(opts.Stderr, "%s: %s\n", opts.Program, fmt.Sprintf(format, a...))
+	})
+	defer notifier.close()
 	for first := true; ; first = false {
-		status, restart := runOnce(cfg, &opts, first, sigs)
+		status, restart := runOnce(cfg, &opts, first, sigs, notifier)
 		if !restart {
 			return status
 		}
@@ -180,7 +184,7 @@ type startupMessages struct {
 	criticals, warnings, infos []string
 }
 
-func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay) (status int, restart bool) {
+func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay, notifier *serviceNotifier) (status int, restart bool) {
 	msgs := startupMessages{warnings: append([]string(nil), cfg.Warnings...)}
 	for _, f := range cfg.IncludedFiles {
 		msgs.infos = append(msgs.infos, fmt.Sprintf("Included extra file %q during parsing", f))
@@ -280,6 +284,7 @@ func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay) (
 		return 0, false
 	}
 	defer sigs.detach()
+	defer notifier.attach(engine)()
 	switch err := engine.Run(opts.Context); {
 	case err == nil:
 		// 0 after a shutdown asked for; the exit policy's status after

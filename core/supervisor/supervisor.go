@@ -684,6 +684,7 @@ type Event struct {
 	Pid         int           // ProcessState: the pid (0 when none)
 	Tries       int           // ProcessState: failed starts in a row
 	Time        time.Time
+	Restart     bool // SupervisorStopping: everything stops for a restart, not a shutdown
 }
 
 // EventType says what an Event is about.
@@ -696,6 +697,7 @@ const (
 	SupervisorStopping                  // the supervisor began stopping everything
 	GroupAdded                          // a process group was added
 	GroupRemoved                        // a process group was removed
+	SupervisorStarted                   // the first start pass is done: the loop waits for the first time
 )
 
 // Subscribe calls fn for every Event, on the supervisor's loop goroutine,
@@ -773,7 +775,7 @@ func (s *Supervisor) shutdownStep() bool {
 	if !s.stopping {
 		s.stopping = true
 		s.stopGroups = append([]*group(nil), s.order...)
-		s.emit(Event{Type: SupervisorStopping, Time: time.Now()})
+		s.emit(Event{Type: SupervisorStopping, Time: time.Now(), Restart: s.mood == process.MoodRestarting})
 	}
 	for len(s.stopGroups) > 0 {
 		g := s.stopGroups[len(s.stopGroups)-1]
@@ -970,6 +972,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		if autoHeld {
 			s.autoLogs.release()
 			autoHeld = false
+			s.emit(Event{Type: SupervisorStarted, Time: time.Now()})
 		}
 		timer.Reset(wait)
 		select {
