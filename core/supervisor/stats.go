@@ -56,19 +56,24 @@ func (s *Supervisor) Stats() ([]ProcessStats, error) {
 		if err := s.checkMood(); err != nil {
 			return err
 		}
-		procs := s.listing()
-		out = make([]ProcessStats, len(procs))
-		for i, p := range procs {
-			out[i] = ProcessStats{
-				Name: p.Name(), Group: p.group.cfg.Name, State: p.State(), Start: p.LastStart(),
-				Starts: p.starts, Exits: p.exits, LastExitStatus: p.lastExit,
-				Health: p.health, HealthFailures: p.healthFails, HealthOutput: p.healthOutput,
-				HealthChecked: p.healthChecked,
-			}
-		}
+		out = s.statsOf(s.listing())
 		return nil
 	})
 	return out, err
+}
+
+// statsOf is Stats for procs, on the loop.
+func (s *Supervisor) statsOf(procs []*proc) []ProcessStats {
+	out := make([]ProcessStats, len(procs))
+	for i, p := range procs {
+		out[i] = ProcessStats{
+			Name: p.Name(), Group: p.group.cfg.Name, State: p.State(), Start: p.LastStart(),
+			Starts: p.starts, Exits: p.exits, LastExitStatus: p.lastExit,
+			Health: p.health, HealthFailures: p.healthFails, HealthOutput: p.healthOutput,
+			HealthChecked: p.healthChecked,
+		}
+	}
+	return out
 }
 
 // countExit records a reaped child's status.
