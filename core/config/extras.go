@@ -121,8 +121,10 @@ func (l *loader) processExtras(section string, p *ProcessConfig, exp map[string]
 		}
 		p.DependsOn = append(p.DependsOn, Dependency{Group: g, Process: proc})
 	}
-	p.Healthcheck, err = l.healthcheck(section, exp)
-	return err
+	if p.Healthcheck, err = l.healthcheck(section, exp); err != nil {
+		return err
+	}
+	return l.readLifecycle(section, p, exp)
 }
 
 func (l *loader) healthcheck(section string, exp map[string]any) (*HealthCheck, error) {

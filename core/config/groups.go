@@ -317,7 +317,7 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 	if p.Startsecs, err = l.integer(section, "startsecs", "1", common); err != nil {
 		return nil, err
 	}
-	if p.Startretries, err = l.integer(section, "startretries", "3", common); err != nil {
+	if p.Startretries, err = parsed(l, section, "startretries", "3", common, parseStartretries); err != nil {
 		return nil, err
 	}
 	if p.Stopsignal, err = parsed(l, section, "stopsignal", "TERM", common, parseSignal); err != nil {

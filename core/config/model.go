@@ -2,6 +2,7 @@ package config
 
 import (
 	"syscall"
+	"time"
 )
 
 // The model below is what the rest of super sees of a config file: every
@@ -210,6 +211,11 @@ type ProcessConfig struct {
 	EnvironmentFiles []EnvFile         // [supervisord]'s environment_file, then the section's; nil when none
 	OwnEnvironment   map[string]string // the section's own environment= (Environment has [supervisord]'s too); nil when not set
 	LoginEnv         bool              // login_env
+
+	// Lifecycle policies (lifecycle.go); zero values mean 4.2's behaviour.
+	// startretries=infinite is Startretries = RetryForever.
+	RestartDelay    time.Duration // restart_delay: wait before each automatic restart; 0 = 4.2's
+	RestartDelayMax time.Duration // restart_delay_max: cap of the doubling wait (= RestartDelay: no growth)
 }
 
 // LogConfig is the configuration of one output stream of a process.

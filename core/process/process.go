@@ -84,6 +84,11 @@ type Process struct {
 	systemStop     bool      // gave up (4.2's system_stop)
 	spawnerr       string
 	exitstatus     int
+
+	// Restart delay (restart_delay, restart_delay_max; restart.go).
+	streak   int           // automatic restarts in a row that waited: the next waits RestartDelay·2^streak, capped
+	wait     time.Duration // the wait of the pending automatic restart, as logged
+	runSince time.Time     // when the process last entered RUNNING
 }
 
 // New returns a process in the STOPPED state.
@@ -139,9 +144,12 @@ func (p *Process) to(s State, expected bool) {
 		panic(fmt.Sprintf("Assertion failed for %s: %s not in transitions to %s", p.Name(), from, s))
 	}
 	p.state = s
-	if s == Backoff {
+	switch s {
+	case Backoff:
 		p.backoff++
-		p.delay = p.opts.Now().Add(time.Duration(p.backoff) * time.Second)
+		p.delay = p.opts.Now().Add(p.backoffWait())
+	case Running:
+		p.runSince = p.opts.Now()
 	}
 	if p.opts.Notify != nil {
 		p.opts.Notify(Change{Process: p, From: from, To: s, Expected: expected})
@@ -204,6 +212,7 @@ func (p *Process) spawned(child Child, err error) int {
 	if err != nil {
 		p.recordSpawnErr(err.Error())
 		p.to(Backoff, true)
+		p.announceRestart()
 		return 0
 	}
 	p.child = child
@@ -394,7 +403,9 @@ func (p *Process) Finish(ws syscall.WaitStatus) {
 			p.to(Exited, false)
 			log.Warn("exited: %s (%s; not expected)", p.Name(), msg)
 		}
+		p.delayRestart(now)
 	}
+	p.announceRestart()
 	p.pid = 0
 	if p.child != nil {
 		p.child.Finished()
@@ -427,7 +438,9 @@ func (p *Process) AutoStartDue() bool { return p.shouldAutoStart() }
 // AutoStartNow reports whether Transition(mood) starts the process on its
 // own: an automatic start is due and the mood allows it. Only such a start
 // is left unfinished by StartTransition.
-func (p *Process) AutoStartNow(mood Mood) bool { return mood > MoodRestarting && p.shouldAutoStart() }
+func (p *Process) AutoStartNow(mood Mood) bool {
+	return mood > MoodRestarting && p.shouldAutoStart() && !p.restartWaiting()
+}
 
 // Transition makes the time- and state-driven moves that are due (4.2's
 // transition()): autostart, autorestart, BACKOFF → STARTING after the delay,
@@ -506,6 +519,9 @@ func (p *Process) NextDeadline(mood Mood) time.Time {
 		return p.delay
 	default:
 		if mood > MoodRestarting && p.shouldAutoStart() {
+			if p.restartWaiting() {
+				return p.delay
+			}
 			return p.opts.Now()
 		}
 	}

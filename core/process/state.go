@@ -75,13 +75,17 @@ func (s State) IsSignallable() bool {
 //	EXITED   → STARTING  autorestart or a start request
 //	FATAL    → STARTING  start request
 //	RUNNING/STARTING/STOPPING → UNKNOWN  a signal could not be sent
+//
+// super's lifecycle keys add (never taken without them):
+//
+//	EXITED   → STOPPED   stop request while the autorestart waits (restart_delay)
 var Transitions = map[State][]State{
 	Stopped:  {Starting},
 	Starting: {Running, Backoff, Stopping, Unknown},
 	Running:  {Stopping, Exited, Unknown},
 	Backoff:  {Starting, Fatal, Stopped},
 	Stopping: {Stopped, Unknown},
-	Exited:   {Starting},
+	Exited:   {Starting, Stopped},
 	Fatal:    {Starting},
 }
 

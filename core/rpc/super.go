@@ -33,7 +33,7 @@ var superDocs = map[string]methodDoc{
 		"        @param boolean checked  Only the processes that have a healthcheck (default false)\n" +
 		"        @return array result  An array of process health structs\n        ",
 		[]string{"array", "boolean"}},
-	"super.getAllProcessStats": {" Get the start and exit counters and health of every process\n\n" +
+	"super.getAllProcessStats": {" Get the start and exit counters, health and pending restart of every process\n\n" +
 		"        @return array result  An array of process stats structs\n        ",
 		[]string{"array"}},
 }
@@ -86,6 +86,7 @@ func statsStruct(ps *supervisor.ProcessStats) xmlrpc.Struct {
 		{Name: "exits", Value: ps.Exits},
 		{Name: "exitstatus", Value: ps.LastExitStatus},
 		{Name: "health", Value: ps.Health.String()},
+		{Name: "restart_at", Value: unix(ps.RestartAt)},
 	}
 }
 

@@ -152,6 +152,9 @@ func (s *Supervisor) infoAt(p *proc, now int64) ProcessInfo {
 	}
 	info.Logfile = info.StdoutLogfile
 	info.Description = describe(&info)
+	if p.Config.RestartDelay > 0 {
+		describePending(p, &info, time.Now())
+	}
 	return info
 }
 
@@ -274,7 +277,7 @@ func (s *Supervisor) startOne(spec string, p *proc, wait bool) (*waiter, error) 
 		}
 		return nil, faultf(NotExecutable, err.Error())
 	}
-	if p.State().IsRunning() {
+	if !startable(p) {
 		return nil, faultf(AlreadyStarted, spec)
 	}
 	if p.State() == process.Unknown {
@@ -318,6 +321,9 @@ func (s *Supervisor) startOne(spec string, p *proc, wait bool) (*waiter, error) 
 
 // stopOne is 4.2's stopProcess for one process, run on the loop.
 func (s *Supervisor) stopOne(spec string, p *proc, wait bool) (*waiter, error) {
+	if p.CancelRestart() {
+		return nil, nil
+	}
 	if !p.State().IsRunning() {
 		return nil, faultf(NotRunning, spec)
 	}
@@ -479,8 +485,6 @@ func (s *Supervisor) allTargets() ([]target, error) {
 	return out, nil
 }
 
-func notRunning(p *proc) bool  { return !p.State().IsRunning() }
-func isRunning(p *proc) bool   { return p.State().IsRunning() }
 func signallable(p *proc) bool { return p.State().IsSignallable() }
 
 func (s *Supervisor) starter(wait bool) func(string, *proc) (*waiter, error) {
@@ -494,24 +498,24 @@ func (s *Supervisor) stopper(wait bool) func(string, *proc) (*waiter, error) {
 // StartGroup is startProcessGroup: start every process of the group that
 // is not running, in priority order.
 func (s *Supervisor) StartGroup(ctx context.Context, name string, wait bool) ([]Result, error) {
-	return s.many(ctx, s.groupTargets(name), notRunning, s.starter(wait))
+	return s.many(ctx, s.groupTargets(name), startable, s.starter(wait))
 }
 
 // StopGroup is stopProcessGroup.
 func (s *Supervisor) StopGroup(ctx context.Context, name string, wait bool) ([]Result, error) {
-	return s.many(ctx, s.groupTargets(name), isRunning, s.stopper(wait))
+	return s.many(ctx, s.groupTargets(name), stoppable, s.stopper(wait))
 }
 
 // StartAll is startAllProcesses: groups and processes in priority order.
 func (s *Supervisor) StartAll(ctx context.Context, wait bool) ([]Result, error) {
-	return s.many(ctx, s.allTargets, notRunning, s.starter(wait))
+	return s.many(ctx, s.allTargets, startable, s.starter(wait))
 }
 
 // StopAll is stopAllProcesses (in priority order, as 4.2 does for this
 // request; shutdown stops in reverse priority order). A process others
 // depend on (depends_on) gets its stop signal once they have stopped.
 func (s *Supervisor) StopAll(ctx context.Context, wait bool) ([]Result, error) {
-	return s.many(ctx, s.allTargets, isRunning, s.depStopper(wait))
+	return s.many(ctx, s.allTargets, stoppable, s.depStopper(wait))
 }
 
 // signalOne is 4.2's signalProcess for one process.

@@ -277,7 +277,9 @@ func (s *Supervisor) stopDependents(p *proc, depth int) bool {
 func (s *Supervisor) depStopper(wait bool) func(string, *proc) (*waiter, error) {
 	return func(spec string, p *proc) (*waiter, error) {
 		s.resolveDeps()
-		if !s.dep.any || !runningDependents(p) {
+		if !s.dep.any || !runningDependents(p) || !p.State().IsRunning() {
+			// (Not running: a restart waiting out its delay, which the
+			// stop ends at once.)
 			return s.stopOne(spec, p, wait)
 		}
 		s.logStopHold(p)

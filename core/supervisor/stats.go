@@ -47,6 +47,10 @@ type ProcessStats struct {
 	HealthFailures int       // consecutive failed probes
 	HealthOutput   string    // the last failed probe's message
 	HealthChecked  time.Time // zero if no probe finished yet
+
+	// Lifecycle policies (backoff.go); zero when not configured.
+	RestartDelay time.Duration // restart_delay
+	RestartAt    time.Time     // a delayed automatic restart is due then; zero when none is pending
 }
 
 // Stats returns every process's counters, in getAllProcessInfo's order.
@@ -71,6 +75,9 @@ func (s *Supervisor) statsOf(procs []*proc) []ProcessStats {
 			Starts: p.starts, Exits: p.exits, LastExitStatus: p.lastExit,
 			Health: p.health, HealthFailures: p.healthFails, HealthOutput: p.healthOutput,
 			HealthChecked: p.healthChecked,
+		}
+		if p.Config.RestartDelay > 0 {
+			out[i].RestartDelay, out[i].RestartAt = p.Config.RestartDelay, p.RestartAt()
 		}
 	}
 	return out

@@ -477,10 +477,11 @@ func (s *Supervisor) onChange(c process.Change) {
 	s.exitPolicy(c)
 }
 
-// spawn starts p and records its pid for the reaper.
+// spawn starts p, as asked for (a request: a restart delay starts over),
+// and records its pid for the reaper.
 func (s *Supervisor) spawn(p *proc) {
 	before := p.Pid()
-	p.Spawn()
+	p.Start()
 	s.track(p, before)
 }
 

@@ -109,10 +109,11 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // notReady counts the processes that keep the daemon from being ready:
-// on their way up or down (STARTING, BACKOFF, STOPPING), failed (FATAL,
-// UNKNOWN), RUNNING but not (yet) healthy, or due to start automatically
-// and never started. A process that was stopped or that exited is where it
-// should be. autostarts is asked at most once, only when needed.
+// on their way up or down (STARTING, BACKOFF, STOPPING, EXITED waiting
+// out a restart delay), failed (FATAL, UNKNOWN), RUNNING but not (yet)
+// healthy, or due to start automatically and never started. A process
+// that was stopped or that exited for good is where it should be.
+// autostarts is asked at most once, only when needed.
 func notReady(all []supervisor.ProcessStats, autostarts func() map[string]bool) int {
 	var auto map[string]bool
 	n := 0
@@ -121,6 +122,10 @@ func notReady(all []supervisor.ProcessStats, autostarts func() map[string]bool) 
 		switch ps.State {
 		case process.Starting, process.Backoff, process.Stopping, process.Fatal, process.Unknown:
 			n++
+		case process.Exited:
+			if !ps.RestartAt.IsZero() { // waiting out a restart delay
+				n++
+			}
 		case process.Running:
 			if !ps.Ready() {
 				n++
@@ -200,6 +205,10 @@ var processFamilies = [...]metricFamily{
 	{"super_process_healthy", "gauge", "1 if the process is RUNNING and its healthcheck last judged it healthy, else 0 (only processes with a healthcheck).",
 		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) {
 			return b2i(ps.State == process.Running && ps.Health == supervisor.HealthHealthy), ps.Health != supervisor.HealthNone
+		}},
+	{"super_process_restart_time_seconds", "gauge", "Unix time at which a delayed automatic restart is due, 0 when none is pending (only processes with restart_delay).",
+		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) {
+			return unixOr0(ps.RestartAt), ps.RestartDelay > 0
 		}},
 }
 

@@ -1,0 +1,75 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Lifecycle keys (issue 22): how a program is started again and when it is
+// started at all. Every one is off by default, and a config without them
+// behaves as under 4.2.
+//
+// [program:x], [eventlistener:x], [fcgi-program:x]
+//
+//	restart_delay = 0        seconds to wait before every automatic restart
+//	                         (after an exit with autorestart, before each
+//	                         BACKOFF retry instead of 4.2's 1, 2, 3… s)
+//	restart_delay_max =      cap of the delay, which doubles with each
+//	                         automatic restart in a row; = restart_delay
+//	startretries = infinite  never FATAL for too many failed starts
+
+// RetryForever is Startretries for startretries=infinite: no count of
+// failed starts in a row reaches it (2^31 starts, each a second apart at
+// least, take 68 years), and it is still an XML-RPC int for
+// getAllConfigInfo.
+const RetryForever = math.MaxInt32
+
+// parseStartretries is 4.2's integer, or "infinite".
+func parseStartretries(s string) (int, error) {
+	if strings.EqualFold(pyStrip(s), "infinite") {
+		return RetryForever, nil
+	}
+	return pyInt(s)
+}
+
+// readLifecycle reads the lifecycle keys of a process section into p
+// (after 4.2's keys and the other extras, from processExtras).
+func (l *loader) readLifecycle(section string, p *ProcessConfig, exp map[string]any) error {
+	var err error
+	if p.RestartDelay, err = parsed(l, section, "restart_delay", "0", exp, delaySeconds("restart_delay")); err != nil {
+		return err
+	}
+	p.RestartDelayMax = p.RestartDelay
+	if _, ok := l.raw(section, "restart_delay_max"); ok {
+		if p.RestartDelayMax, err = parsed(l, section, "restart_delay_max", "", exp, delaySeconds("restart_delay_max")); err != nil {
+			return err
+		}
+		switch {
+		case p.RestartDelay == 0:
+			return l.errAt(section, "restart_delay_max", "restart_delay_max is set but restart_delay is not")
+		case p.RestartDelayMax < p.RestartDelay:
+			return l.errAt(section, "restart_delay_max", fmt.Sprintf("restart_delay_max (%s) is less than restart_delay (%s)",
+				FormatSeconds(p.RestartDelayMax), FormatSeconds(p.RestartDelay)))
+		}
+	}
+	return nil
+}
+
+// delaySeconds reads a delay in seconds (fractions allowed), 0 or more.
+func delaySeconds(key string) func(string) (time.Duration, error) {
+	return func(s string) (time.Duration, error) {
+		d, err := seconds(s)
+		if err != nil {
+			return 0, fmt.Errorf("invalid %s value %q: expected a number of seconds, 0 or more", key, strings.TrimSpace(s))
+		}
+		return d, nil
+	}
+}
+
+// FormatSeconds writes a delay as the config and the activity log say it:
+// "8", "0.25".
+func FormatSeconds(d time.Duration) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", d.Seconds()), "0"), ".")
+}
