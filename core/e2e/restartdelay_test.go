@@ -188,11 +188,14 @@ restart_delay=30
 	// The start began the delay again: 30 s, not 60.
 	waitLog(t, d, `^waiting 30 s before restarting job$`, 2, 10*time.Second)
 
-	// stop: the wait ends, nothing restarts.
+	// stop (by name, and stop all): the wait ends, nothing restarts.
+	if out := ctl(t, d, "stop", "flap"); out != "flap: stopped\n" {
+		t.Errorf("stop flap: %q", out)
+	}
+	if out := ctl(t, d, "stop", "all"); out != "job: stopped\n" {
+		t.Errorf("stop all: %q", out)
+	}
 	for _, name := range []string{"job", "flap"} {
-		if out := ctl(t, d, "stop", name); out != name+": stopped\n" {
-			t.Errorf("stop %s: %q", name, out)
-		}
 		if st := d.StateOf(t, name); st != "STOPPED" {
 			t.Errorf("%s is %s after stop, want STOPPED", name, st)
 		}
