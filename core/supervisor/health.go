@@ -51,7 +51,7 @@ func (s *Supervisor) healthChange(c process.Change) {
 	switch {
 	case c.To == process.Starting:
 		hc.verdict.Reset()
-		p.setHealth(&hc.verdict)
+		s.setHealth(p, &hc.verdict)
 	case c.To == process.Running:
 		hc.gen++
 		hc.ctx, hc.cancel = context.WithCancel(context.Background())
@@ -65,7 +65,7 @@ func (s *Supervisor) healthChange(c process.Change) {
 		// for a process that is not running.
 		if hc.verdict.Status == health.Healthy {
 			hc.verdict.Reset()
-			p.setHealth(&hc.verdict)
+			s.setHealth(p, &hc.verdict)
 		}
 		hc.gen++
 		if hc.cancel != nil {
@@ -125,7 +125,7 @@ func (s *Supervisor) probeDone(p *proc, gen uint64, pid int, began time.Time, r 
 	}
 	v := &hc.verdict
 	changed := v.Record(r, began.Sub(p.LastStart()))
-	p.setHealth(v)
+	s.setHealth(p, v)
 	p.healthChecked = time.Now()
 	if !r.OK {
 		s.log.Debug("%s failed a health check (%d of %d): %s", p.Name(), v.Failures, v.Retries, oneLine(r.Output))
@@ -146,10 +146,15 @@ func (s *Supervisor) probeDone(p *proc, gen uint64, pid int, began time.Time, r 
 	}
 }
 
-// setHealth copies a verdict into the counters Stats reports.
-func (p *proc) setHealth(v *health.Verdict) {
+// setHealth copies a verdict into the counters Stats reports and
+// announces a change of status to subscribers.
+func (s *Supervisor) setHealth(p *proc, v *health.Verdict) {
+	was := p.health
 	p.health = v.Status
 	p.healthFails, p.healthOutput = v.Failures, v.Output
+	if p.health != was {
+		s.emit(Event{Type: HealthChanged, Name: p.Name(), Group: p.group.cfg.Name, Time: time.Now()})
+	}
 }
 
 // restartUnhealthy does what `supervisorctl restart` does: stop the

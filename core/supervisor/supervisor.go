@@ -100,9 +100,10 @@ type Supervisor struct {
 	done    chan struct{} // closed when Run returns
 	running chan struct{} // closed when the loop is serving requests
 
-	subMu   sync.Mutex
-	subs    map[int]func(Event)
-	nextSub int
+	subMu    sync.Mutex
+	subs     map[int]func(Event)
+	nextSub  int
+	detailed atomic.Int32 // subscribers that want Event.Info and Stats (snapshot.go)
 
 	bus *events.Bus // listener pools; safe for any goroutine
 
@@ -686,6 +687,12 @@ type Event struct {
 	Tries       int           // ProcessState: failed starts in a row
 	Time        time.Time
 	Restart     bool // SupervisorStopping: everything stops for a restart, not a shutdown
+
+	// For SubscribeDetailed's subscribers (snapshot.go): the process as
+	// getProcessInfo and Stats show it right after a ProcessState or
+	// HealthChanged event.
+	Info  *ProcessInfo
+	Stats *ProcessStats
 }
 
 // EventType says what an Event is about.
@@ -699,6 +706,7 @@ const (
 	GroupAdded                          // a process group was added
 	GroupRemoved                        // a process group was removed
 	SupervisorStarted                   // the first start pass is done: the loop waits for the first time
+	HealthChanged                       // a process's health verdict changed (snapshot.go)
 )
 
 // Subscribe calls fn for every Event, on the supervisor's loop goroutine,
@@ -725,6 +733,9 @@ func (s *Supervisor) emit(e Event) {
 		fns = append(fns, fn)
 	}
 	s.subMu.Unlock()
+	if s.detailed.Load() > 0 {
+		s.snapshot(&e)
+	}
 	for _, fn := range fns {
 		fn(e)
 	}
