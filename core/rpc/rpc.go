@@ -170,6 +170,15 @@ func toFault(err error) error {
 	return err
 }
 
+// The exported methods below are the calls whose decisions live here
+// rather than in the engine (the configuration read last, the log
+// readers); the JSON API (core/api) calls them, so both surfaces answer
+// alike. Their errors are *xmlrpc.Fault or *supervisor.Error.
+
+// Ready is 4.2's _update: SHUTDOWN_STATE once supervisord is shutting down
+// or restarting.
+func (a *API) Ready() error { return a.ready() }
+
 // ready is 4.2's _update: once supervisord is shutting down or restarting
 // every method (but a few) answers SHUTDOWN_STATE.
 func (a *API) ready() error {
@@ -230,20 +239,23 @@ func (a *API) readLog(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, error)
 	return readFile(path, name, p[0], p[1])
 }
 
+// ReadMainLog is readLog: the activity log's bytes by ReadLogFile's rules.
+func (a *API) ReadMainLog(offset, length int64) ([]byte, error) {
+	if err := a.ready(); err != nil {
+		return nil, err
+	}
+	path, name := a.mainLogName()
+	return ReadLogFile(path, name, offset, length)
+}
+
 // readFile is 4.2's readFile behind readLog and readProcess*Log; name is
 // the log's name for a NO_FILE fault.
 func readFile(path, name string, offset, length xmlrpc.Value) (xmlrpc.Value, error) {
-	noFile := func() error {
-		if name == "" {
-			return xmlrpc.NewFault(xmlrpc.FaultNoFile)
-		}
-		return xmlrpc.NewFaultf(xmlrpc.FaultNoFile, "%s", name)
-	}
 	if path == "" {
-		return nil, noFile()
+		return nil, noFile(name)
 	}
 	if _, err := os.Stat(path); err != nil {
-		return nil, noFile()
+		return nil, noFile(name)
 	}
 	off, err := intArg(offset)
 	if err != nil {
@@ -253,48 +265,91 @@ func readFile(path, name string, offset, length xmlrpc.Value) (xmlrpc.Value, err
 	if err != nil {
 		return nil, err
 	}
-	data, err := logging.ReadLog(path, off, n)
+	data, err := ReadLogFile(path, name, off, n)
+	if err != nil {
+		return nil, err
+	}
+	return string(data), nil
+}
+
+func noFile(name string) error {
+	if name == "" {
+		return xmlrpc.NewFault(xmlrpc.FaultNoFile)
+	}
+	return xmlrpc.NewFaultf(xmlrpc.FaultNoFile, "%s", name)
+}
+
+// ReadLogFile is 4.2's readFile on a log at path (logging.ReadLog's
+// offset and length rules) with its faults: NO_FILE naming name,
+// BAD_ARGUMENTS, FAILED.
+func ReadLogFile(path, name string, offset, length int64) ([]byte, error) {
+	if path == "" {
+		return nil, noFile(name)
+	}
+	data, err := logging.ReadLog(path, offset, length)
 	switch {
 	case err == nil:
-		return string(data), nil
+		return data, nil
 	case errors.Is(err, logging.ErrBadArguments):
 		return nil, xmlrpc.NewFault(xmlrpc.FaultBadArguments)
 	case errors.Is(err, logging.ErrNoFile):
-		return nil, noFile()
+		return nil, noFile(name)
 	}
 	return nil, xmlrpc.NewFault(xmlrpc.FaultFailed)
 }
 
 func (a *API) clearLog(context.Context, []xmlrpc.Value) (xmlrpc.Value, error) {
+	return true, a.ClearMainLog()
+}
+
+// ClearMainLog is clearLog: the activity log emptied.
+func (a *API) ClearMainLog() error {
 	if err := a.ready(); err != nil {
-		return nil, err
+		return err
 	}
 	if a.opts.Logger == nil {
-		return nil, xmlrpc.NewFault(xmlrpc.FaultNoFile)
+		return xmlrpc.NewFault(xmlrpc.FaultNoFile)
 	}
 	switch err := a.opts.Logger.Clear(); {
 	case err == nil:
-		return true, nil
+		return nil
 	case errors.Is(err, logging.ErrNoFile):
-		return nil, xmlrpc.NewFault(xmlrpc.FaultNoFile)
+		return xmlrpc.NewFault(xmlrpc.FaultNoFile)
 	default:
-		return nil, xmlrpc.NewFault(xmlrpc.FaultFailed)
+		return xmlrpc.NewFault(xmlrpc.FaultFailed)
 	}
 }
 
+// MainLogFile is the activity log's path, "" when there is none.
+func (a *API) MainLogFile() string {
+	path, _ := a.mainLogName()
+	return path
+}
+
 func (a *API) reloadConfig(context.Context, []xmlrpc.Value) (xmlrpc.Value, error) {
-	if err := a.ready(); err != nil {
+	added, changed, removed, err := a.Reread()
+	if err != nil {
 		return nil, err
+	}
+	return []any{[]any{added, changed, removed}}, nil
+}
+
+// Reread is reloadConfig: the configuration file read again (it becomes
+// the one addProcessGroup takes groups from) and the names of the groups
+// it adds, changes and removes compared with the running ones.
+func (a *API) Reread() (added, changed, removed []string, err error) {
+	if err := a.ready(); err != nil {
+		return nil, nil, nil, err
 	}
 	cfg, err := a.opts.Reread()
 	if err != nil {
-		return nil, xmlrpc.NewFaultf(xmlrpc.FaultCantReread, "%s", rereadError(err))
+		return nil, nil, nil, xmlrpc.NewFaultf(xmlrpc.FaultCantReread, "%s", rereadError(err))
 	}
 	a.mu.Lock()
 	a.cfg = cfg
 	a.mu.Unlock()
-	added, changed, removed := Diff(a.opts.Engine.Groups(), cfg.Groups)
-	return []any{[]any{added, changed, removed}}, nil
+	added, changed, removed = Diff(a.opts.Engine.Groups(), cfg.Groups)
+	return added, changed, removed, nil
 }
 
 // rereadError is the CANT_REREAD text as 4.2 words it: the config
@@ -318,14 +373,25 @@ func (a *API) addProcessGroup(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value
 	if err != nil {
 		return nil, err
 	}
-	if isString {
-		for _, gc := range a.Config().Groups {
-			if gc.Name == name {
-				return true, a.opts.Engine.AddGroup(gc)
-			}
+	if !isString {
+		return nil, xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", name)
+	}
+	return true, a.AddGroup(name)
+}
+
+// AddGroup is addProcessGroup: the group of that name in the configuration
+// read last is added (BAD_NAME when it has none, ALREADY_ADDED when it is
+// running already).
+func (a *API) AddGroup(name string) error {
+	if err := a.ready(); err != nil {
+		return err
+	}
+	for _, gc := range a.Config().Groups {
+		if gc.Name == name {
+			return a.opts.Engine.AddGroup(gc)
 		}
 	}
-	return nil, xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", name)
+	return xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", name)
 }
 
 // readyGroup starts every call on an existing group: the daemon must be
@@ -584,18 +650,24 @@ const (
 // processLog is the log file of a process's channel ("" when none), or
 // BAD_NAME for a whole-group spec as in 4.2.
 func (a *API) processLog(spec xmlrpc.Value, ch channel) (string, error) {
-	if err := a.ready(); err != nil {
-		return "", err
-	}
 	s, err := specArg(spec)
 	if err != nil {
 		return "", err
 	}
-	pi, err := a.opts.Engine.ProcessInfo(s)
+	return a.ProcessLogFile(s, ch == stderr)
+}
+
+// ProcessLogFile is the path of a process's stdout (or stderr) log, ""
+// when it has none; BAD_NAME for an unknown name or a whole-group spec.
+func (a *API) ProcessLogFile(spec string, stderr bool) (string, error) {
+	if err := a.ready(); err != nil {
+		return "", err
+	}
+	pi, err := a.opts.Engine.ProcessInfo(spec)
 	if err != nil {
 		return "", err
 	}
-	if ch == stderr {
+	if stderr {
 		return pi.StderrLogfile, nil
 	}
 	return pi.StdoutLogfile, nil
@@ -662,6 +734,16 @@ func (a *API) clearProcessLogs(_ context.Context, p []xmlrpc.Value) (xmlrpc.Valu
 // clearAllProcessLogs clears every process's logs in priority order and
 // reports each outcome.
 func (a *API) clearAllProcessLogs(context.Context, []xmlrpc.Value) (xmlrpc.Value, error) {
+	res, err := a.ClearAllProcessLogs()
+	if err != nil {
+		return nil, err
+	}
+	return results(res), nil
+}
+
+// ClearAllProcessLogs is clearAllProcessLogs: every process's logs
+// cleared, in priority order, with each outcome.
+func (a *API) ClearAllProcessLogs() ([]supervisor.Result, error) {
 	if err := a.ready(); err != nil {
 		return nil, err
 	}
@@ -686,7 +768,7 @@ func (a *API) clearAllProcessLogs(context.Context, []xmlrpc.Value) (xmlrpc.Value
 			res = append(res, r)
 		}
 	}
-	return results(res), nil
+	return res, nil
 }
 
 func (a *API) sendProcessStdin(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, error) {
