@@ -133,18 +133,24 @@ func (h *Handler) mainlogtail(w http.ResponseWriter, r *http.Request) {
 
 // stream follows path into w until the request ends.
 func stream(w http.ResponseWriter, r *http.Request, path string) {
-	f, err := openFollower(path)
+	f, err := logging.OpenFollower(path, tailBytes)
 	if err != nil {
 		// A log that does not exist (yet) is 4.2's 404 as well.
 		xmlrpc.WriteHTTPError(w, http.StatusNotFound)
 		return
 	}
-	defer f.close()
+	defer f.Close()
 	hdr := w.Header()
-	hdr.Set("Last-Modified", f.mtime.UTC().Format(http.TimeFormat))
+	hdr.Set("Last-Modified", f.ModTime().UTC().Format(http.TimeFormat))
 	hdr.Set("Content-Type", "text/plain;charset=utf-8")
 	// The log is the programs' bytes: never let a browser take it for HTML.
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
-	f.run(r.Context(), w, http.NewResponseController(w).Flush)
+	f.Run(r.Context(), func(data []byte, off int64) error {
+		if off < 0 {
+			data = []byte(logging.Truncated)
+		}
+		_, err := w.Write(data)
+		return err
+	}, http.NewResponseController(w).Flush)
 }

@@ -1,21 +1,23 @@
-package web
+package logging
 
 import (
 	"context"
-	"io"
 	"os"
 	"syscall"
 	"time"
 )
 
-// truncated is what 4.2's tail -f producer writes when the file shrank.
-const truncated = "==> File truncated <==\n"
+// Truncated is what 4.2's tail -f producer writes when the file shrank.
+const Truncated = "==> File truncated <==\n"
 
-// follower is `tail -f` on one file, as 4.2's tail_f_producer: it starts
-// tailBytes before the end, writes whatever is appended, reports a
+// Follower is `tail -f` on one file, as 4.2's tail_f_producer (behind
+// /logtail, /mainlogtail and the JSON API's event stream): it starts some
+// bytes before the end, hands on whatever is appended, reports a
 // truncation, and reopens the path when the file is replaced (rotation,
-// clearProcessLogs), reading the new file from its start.
-type follower struct {
+// clearProcessLogs), reading the new file from its start. It reads the
+// file, never the stream that writes it: a slow reader costs the programs
+// and their logs nothing.
+type Follower struct {
 	path  string
 	f     *os.File
 	ino   uint64
@@ -34,8 +36,10 @@ type watcher interface {
 	close()
 }
 
-func openFollower(path string) (*follower, error) {
-	fl := &follower{path: path}
+// OpenFollower opens path to follow it from back bytes before its end
+// (from its start when it is shorter).
+func OpenFollower(path string, back int64) (*Follower, error) {
+	fl := &Follower{path: path}
 	if err := fl.open(); err != nil {
 		return nil, err
 	}
@@ -45,14 +49,17 @@ func openFollower(path string) (*follower, error) {
 		return nil, err
 	}
 	fl.mtime = fi.ModTime()
-	if fi.Size() >= tailBytes {
-		fl.pos = fi.Size() - tailBytes
+	if fi.Size() >= back {
+		fl.pos = fi.Size() - back
 	}
 	fl.w = newWatcher(path)
 	return fl, nil
 }
 
-func (fl *follower) open() error {
+// ModTime is the file's modification time when it was opened.
+func (fl *Follower) ModTime() time.Time { return fl.mtime }
+
+func (fl *Follower) open() error {
 	f, err := os.Open(fl.path)
 	if err != nil {
 		return err
@@ -69,17 +76,21 @@ func (fl *follower) open() error {
 	return nil
 }
 
-func (fl *follower) close() {
+// Close releases the file and the watch.
+func (fl *Follower) Close() {
 	fl.w.close()
 	fl.f.Close()
 }
 
-// run writes the tail and then every change until ctx ends or a write
-// fails.
-func (fl *follower) run(ctx context.Context, w io.Writer, flush func() error) {
+// Run hands out what the file holds past the start and then every change
+// until ctx ends or out or flush fail. out gets each piece of the file
+// with its offset; an offset of -1 (and no bytes) says the file was
+// truncated or replaced and what follows starts over from its beginning.
+// flush is called after each round of pieces.
+func (fl *Follower) Run(ctx context.Context, out func(data []byte, offset int64) error, flush func() error) {
 	fl.buf = make([]byte, 32<<10)
 	for {
-		if err := fl.step(w); err != nil {
+		if err := fl.step(out); err != nil {
 			return
 		}
 		if flush() != nil {
@@ -93,26 +104,26 @@ func (fl *follower) run(ctx context.Context, w io.Writer, flush func() error) {
 	}
 }
 
-// step writes what was appended since the last step.
-func (fl *follower) step(w io.Writer) error {
+// step hands out what was appended since the last step.
+func (fl *Follower) step(out func([]byte, int64) error) error {
 	if fi, err := os.Stat(fl.path); err == nil && inode(fi) != fl.ino {
 		// Replaced (rotated or cleared): finish the old file first, so
 		// the lines written just before the rotation are not skipped,
 		// then follow the new one (if it can be opened; else keep the
 		// old one until the next change).
-		if err := fl.drain(w); err != nil {
+		if err := fl.drain(out); err != nil {
 			return err
 		}
 		if fl.open() == nil {
 			fl.w.rewatch()
 		}
 	}
-	return fl.drain(w)
+	return fl.drain(out)
 }
 
-// drain writes what the open file holds past pos; a file that shrank
+// drain hands out what the open file holds past pos; a file that shrank
 // below pos was truncated in place and is followed from its start.
-func (fl *follower) drain(w io.Writer) error {
+func (fl *Follower) drain(out func([]byte, int64) error) error {
 	fi, err := fl.f.Stat()
 	if err != nil {
 		return nil
@@ -120,7 +131,7 @@ func (fl *follower) drain(w io.Writer) error {
 	size := fi.Size()
 	if size < fl.pos {
 		fl.pos = 0
-		if _, err := io.WriteString(w, truncated); err != nil {
+		if err := out(nil, -1); err != nil {
 			return err
 		}
 	}
@@ -131,8 +142,9 @@ func (fl *follower) drain(w io.Writer) error {
 		}
 		m, err := fl.f.ReadAt(fl.buf[:n], fl.pos)
 		if m > 0 {
+			at := fl.pos
 			fl.pos += int64(m)
-			if _, werr := w.Write(fl.buf[:m]); werr != nil {
+			if werr := out(fl.buf[:m], at); werr != nil {
 				return werr
 			}
 		}

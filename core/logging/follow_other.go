@@ -1,5 +1,5 @@
 //go:build !linux
 
-package web
+package logging
 
 func newWatcher(string) watcher { return newPollWatcher() }
