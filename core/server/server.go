@@ -242,6 +242,11 @@ type router struct{ s *Server }
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	if strings.HasPrefix(p, "/RPC2") {
+		// Every call may change state, and a form on another site can
+		// POST an XML body as text/plain.
+		if refuseCrossSite(w, r) {
+			return
+		}
 		rt.s.opts.RPC.ServeHTTP(w, r)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"super/core/process"
+	"super/core/server"
 	"super/core/supervisor"
 	"super/core/version"
 	"super/core/xmlrpc"
@@ -23,6 +24,12 @@ var now = time.Now
 // "/?message=...", else it renders the table.
 func (h *Handler) status(w http.ResponseWriter, r *http.Request, form map[string]string) {
 	if action := form["action"]; action != "" {
+		// Every action but refresh changes state: one fired by a page
+		// of another site through the user's browser is refused.
+		if action != "refresh" && server.CrossSite(r) {
+			xmlrpc.WriteHTTPError(w, http.StatusForbidden)
+			return
+		}
 		msg, ok := h.act(r.Context(), form["processname"], action)
 		if !ok {
 			// 4.2 fails with a ValueError here.
