@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"super/core/api"
 	"super/core/config"
 	"super/core/logging"
 	"super/core/pyrepr"
@@ -233,21 +234,27 @@ func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay, n
 	}
 	reg := xmlrpc.NewRegistry()
 	reg.Log = func(level int, msg string) { logger.Log(config.LogLevel(level), "%s", msg) }
-	rpc.New(rpc.Options{
+	rpcAPI := rpc.New(rpc.Options{
 		Engine:          engine,
 		Config:          cfg,
 		Reread:          opts.Reload,
 		Logger:          logger,
 		RemoteCommEvent: remoteComm,
-	}).Register(reg)
+	})
+	rpcAPI.Register(reg)
+	// The JSON API and its event stream: the same engine calls as XML-RPC.
+	jsonAPI := api.New(api.Options{Engine: engine, RPC: rpcAPI})
 	srv, err := server.Start(server.Options{
 		Unix: cfg.UnixHTTP,
 		Inet: cfg.InetHTTP,
 		RPC:  reg,
 		// The web interface also serves /logtail/ and /mainlogtail, which
 		// supervisorctl's tail -f and maintail -f read.
-		Routes: []server.Route{{Prefix: "/", Handler: web.New(web.Engine{Sup: engine, Log: logger})}},
-		Log:    func(level config.LogLevel, msg string) { logger.Log(level, "%s", msg) },
+		Routes: []server.Route{
+			{Prefix: api.Prefix, Handler: jsonAPI},
+			{Prefix: "/", Handler: web.New(web.Engine{Sup: engine, Log: logger})},
+		},
+		Log: func(level config.LogLevel, msg string) { logger.Log(level, "%s", msg) },
 		OnServer: func(string) {
 			for _, ri := range cfg.RPCInterfaces {
 				logger.Info("RPC interface %s initialized", pyrepr.Str(ri.Name))
@@ -259,6 +266,7 @@ func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay, n
 		return usage(opts, err.Error()), false
 	}
 	defer srv.Close()
+	defer jsonAPI.Close() // first: the event streams end, then the servers close
 
 	ready := opts.ready
 	if ready != nil {
