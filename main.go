@@ -18,6 +18,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"super/applets/docs"
 	"super/applets/echoconf"
 	"super/applets/pidproxy"
 	"super/applets/supervisorctl"
@@ -45,6 +46,19 @@ var applets = []applet{
 	{"echo_supervisord_conf", nil, "print a sample configuration file", echoconf.Main},
 }
 
+// superUsage is what `super --help` and super(1) say super is.
+const superUsage = "Supervisor 4.2, the process control system, as one static binary"
+
+// docApplets is the dispatch table as the manual pages and the completion
+// see it.
+func docApplets() []docs.Applet {
+	out := make([]docs.Applet, len(applets))
+	for i, a := range applets {
+		out[i] = docs.Applet{Name: a.name, Aliases: a.aliases, Usage: a.usage}
+	}
+	return out
+}
+
 func main() {
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
@@ -66,7 +80,7 @@ func superApp(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	status := 0
 	app := &cli.App{
 		Name:            "super",
-		Usage:           "Supervisor 4.2, the process control system, as one static binary",
+		Usage:           superUsage,
 		Version:         fmt.Sprintf("%s (Supervisor %s compatible)", version.Super, version.Supervisor),
 		Reader:          stdin,
 		Writer:          stdout,
@@ -88,6 +102,37 @@ func superApp(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			},
 		})
 	}
+	app.Commands = append(app.Commands, &cli.Command{
+		Name:            "completion",
+		Usage:           "print the shell completion script: super completion bash|zsh|fish",
+		SkipFlagParsing: true,
+		HideHelp:        true,
+		Action: func(c *cli.Context) error {
+			status = completionScript(c.Args().Slice(), stdout, stderr)
+			return nil
+		},
+	}, &cli.Command{
+		// What the completion scripts run at each Tab: the words of the
+		// command line, the one being completed last.
+		Name:            "__complete",
+		Hidden:          true,
+		SkipFlagParsing: true,
+		HideHelp:        true,
+		Action: func(c *cli.Context) error {
+			docs.Complete(docApplets(), c.Args().Slice()).Write(stdout)
+			return nil
+		},
+	}, &cli.Command{
+		// The build writes the manual pages with this: __manpages DIR DATE.
+		Name:            "__manpages",
+		Hidden:          true,
+		SkipFlagParsing: true,
+		HideHelp:        true,
+		Action: func(c *cli.Context) error {
+			status = writeManpages(c.Args().Slice(), stderr)
+			return nil
+		},
+	})
 	app.Action = func(c *cli.Context) error {
 		if c.NArg() > 0 {
 			fmt.Fprintf(stderr, "super: unknown applet %q\n\n", c.Args().First())
@@ -102,4 +147,31 @@ func superApp(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return status
+}
+
+func completionScript(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: super completion bash|zsh|fish")
+		return 2
+	}
+	script, err := docs.Script(args[0], docApplets())
+	if err != nil {
+		fmt.Fprintf(stderr, "super: %v\n", err)
+		return 2
+	}
+	io.WriteString(stdout, script)
+	return 0
+}
+
+func writeManpages(args []string, stderr io.Writer) int {
+	if len(args) != 2 {
+		fmt.Fprintln(stderr, "usage: super __manpages DIR YYYY-MM-DD")
+		return 2
+	}
+	pages := docs.Pages(docApplets(), superUsage, version.Super, args[1])
+	if err := docs.WritePages(args[0], pages); err != nil {
+		fmt.Fprintf(stderr, "super: %v\n", err)
+		return 1
+	}
+	return 0
 }

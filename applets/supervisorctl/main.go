@@ -40,11 +40,45 @@ actions.
 
 `
 
-// 4.2's options, in its order. Note the long form of -r is
-// --history_file, whatever the help text says.
-const shortopts = "h?c:is:u:p:r:"
+// option is one of supervisorctl's command-line options.
+type option struct {
+	short, long string // without dashes; "" when there is no such form
+	arg         string // the value's name in the help ("URL"); "" when it takes none
+}
 
-var longopts = []string{"help", "configuration=", "interactive", "serverurl=", "username=", "password=", "history_file="}
+// options are 4.2's, in its order. Note the long form of -r is
+// --history_file, whatever the help text says. The manual page and the
+// shell completion are made from this table too (docs.go).
+var options = []option{
+	{"h", "help", ""},
+	{"?", "", ""},
+	{"c", "configuration", "FILENAME"},
+	{"i", "interactive", ""},
+	{"s", "serverurl", "URL"},
+	{"u", "username", "USERNAME"},
+	{"p", "password", "PASSWORD"},
+	{"r", "history_file", "FILENAME"},
+}
+
+// shortopts and longopts are the table in getopt's terms:
+// "h?c:is:u:p:r:" and "help", "configuration=", ...
+var shortopts, longopts = func() (string, []string) {
+	var s string
+	var l []string
+	for _, o := range options {
+		suffix := ""
+		if o.arg != "" {
+			suffix = "="
+		}
+		if o.short != "" {
+			s += o.short + strings.ReplaceAll(suffix, "=", ":")
+		}
+		if o.long != "" {
+			l = append(l, o.long+suffix)
+		}
+	}
+	return s, l
+}()
 
 // Options is supervisorctl's parsed command line merged with the config
 // file: command-line values win, then [supervisorctl], then 4.2's defaults.

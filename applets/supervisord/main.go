@@ -19,34 +19,35 @@ import (
 // option is one of supervisord's command-line options.
 type option struct {
 	short, long string // without dashes; "" when there is no such form
-	arg         bool   // takes a value
+	arg         string // the value's name in the help ("FILENAME"); "" when it takes none
 	key         string // [supervisord] key it overrides; "" for the specials
 }
 
 // options lists supervisord's options in 4.2's order (the order matters only
-// for getopt's prefix matching, which it does not change).
+// for getopt's prefix matching, which it does not change). The manual page
+// and the shell completion are made from it too (docs.go).
 var options = []option{
-	{"h", "help", false, ""},
-	{"?", "", false, ""},
-	{"c", "configuration", true, ""},
-	{"v", "version", false, ""},
-	{"n", "nodaemon", false, "nodaemon"},
-	{"u", "user", true, "user"},
-	{"m", "umask", true, "umask"},
-	{"d", "directory", true, "directory"},
-	{"l", "logfile", true, "logfile"},
-	{"y", "logfile_maxbytes", true, "logfile_maxbytes"},
-	{"z", "logfile_backups", true, "logfile_backups"},
-	{"e", "loglevel", true, "loglevel"},
-	{"j", "pidfile", true, "pidfile"},
-	{"i", "identifier", true, "identifier"},
-	{"q", "childlogdir", true, "childlogdir"},
-	{"a", "minfds", true, "minfds"},
-	{"", "minprocs", true, "minprocs"},
-	{"k", "nocleanup", false, "nocleanup"},
-	{"t", "strip_ansi", false, "strip_ansi"},
-	{"", "profile_options", true, ""},
-	{"s", "silent", false, "silent"},
+	{"h", "help", "", ""},
+	{"?", "", "", ""},
+	{"c", "configuration", "FILENAME", ""},
+	{"v", "version", "", ""},
+	{"n", "nodaemon", "", "nodaemon"},
+	{"u", "user", "USER", "user"},
+	{"m", "umask", "UMASK", "umask"},
+	{"d", "directory", "DIRECTORY", "directory"},
+	{"l", "logfile", "FILENAME", "logfile"},
+	{"y", "logfile_maxbytes", "BYTES", "logfile_maxbytes"},
+	{"z", "logfile_backups", "NUM", "logfile_backups"},
+	{"e", "loglevel", "LEVEL", "loglevel"},
+	{"j", "pidfile", "FILENAME", "pidfile"},
+	{"i", "identifier", "STR", "identifier"},
+	{"q", "childlogdir", "DIRECTORY", "childlogdir"},
+	{"a", "minfds", "NUM", "minfds"},
+	{"", "minprocs", "NUM", "minprocs"},
+	{"k", "nocleanup", "", "nocleanup"},
+	{"t", "strip_ansi", "", "strip_ansi"},
+	{"", "profile_options", "OPTIONS", ""},
+	{"s", "silent", "", "silent"},
 }
 
 var shortopts, longopts = func() (string, []string) {
@@ -55,12 +56,12 @@ var shortopts, longopts = func() (string, []string) {
 	for _, o := range options {
 		if o.short != "" {
 			s += o.short
-			if o.arg {
+			if o.arg != "" {
 				s += ":"
 			}
 		}
 		if o.long != "" {
-			if o.arg {
+			if o.arg != "" {
 				l = append(l, o.long+"=")
 			} else {
 				l = append(l, o.long)

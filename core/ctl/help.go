@@ -66,8 +66,7 @@ func (c *controller) helpTopic(name string) {
 func (c *controller) doHelp(arg string) (bool, error) {
 	switch {
 	case strings.TrimFunc(arg, isPySpace) == "help":
-		c.output("help\t\tPrint a list of available actions")
-		c.output("help <action>\tPrint help for <action>")
+		c.output(helpHelp)
 	case arg == "":
 		// The default plugin's documented commands: every one but help.
 		var documented []string

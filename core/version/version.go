@@ -1,8 +1,10 @@
 // Package version holds the version numbers super reports.
 package version
 
-// Super is the version of super itself (`super --version`).
-const Super = "0.1.0"
+// Super is the version of super itself (`super --version`). The Makefile
+// stamps `git describe`'s answer in (-ldflags -X super/core/version.Super=);
+// a plain `go build` says this.
+var Super = "0.1.0-dev"
 
 // Supervisor is the Supervisor release super is compatible with. It is what
 // `supervisord -v`, `supervisorctl version` and getSupervisorVersion report,
