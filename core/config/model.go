@@ -216,6 +216,10 @@ type ProcessConfig struct {
 	// startretries=infinite is Startretries = RetryForever.
 	RestartDelay    time.Duration // restart_delay: wait before each automatic restart; 0 = 4.2's
 	RestartDelayMax time.Duration // restart_delay_max: cap of the doubling wait (= RestartDelay: no growth)
+
+	// Readiness notification (issue 22, notify.go).
+	Notify       bool // notify: RUNNING on READY=1, not after startsecs
+	WatchdogSecs int  // watchdog_secs; 0 = no watchdog
 }
 
 // LogConfig is the configuration of one output stream of a process.

@@ -121,19 +121,22 @@ func (c *controller) doStatus(arg string) (bool, error) {
 // health verdict's, and a fault's inside the multicall. Decoding only them
 // keeps a status of 500 programs from building 4,000 values it never reads.
 var statusMembers = []string{"name", "group", "statename", "description", "state", "pid",
-	"health", "faultCode", "faultString"}
+	"health", "status", "faultCode", "faultString"}
 
 // statusInfos is getAllProcessInfo for status, with super's health
-// verdicts: both come in one system.multicall, and a RUNNING process with
-// a healthcheck gets ", health: <verdict>" after its description. A 4.2
-// daemon answers the super.* call with a fault, which just means no
-// health: its output is 4.2's.
+// verdicts and notify STATUS= texts: all come in one system.multicall, a
+// RUNNING process with a healthcheck gets ", health: <verdict>" after its
+// description, and one whose program sent a STATUS= gets ", status:
+// <text>". A 4.2 daemon answers the super.* calls with faults, which just
+// means neither: its output is 4.2's.
 func (c *controller) statusInfos() ([]procInfo, error) {
 	v, err := c.callKeep(statusMembers, "system.multicall", []any{
 		map[string]any{"methodName": "supervisor.getAllProcessInfo", "params": []any{}},
 		// Only the processes that have a healthcheck: the others need no
 		// answer, and a hundred of them cost status ~0.4 ms.
 		map[string]any{"methodName": "super.getAllProcessHealth", "params": []any{true}},
+		// The STATUS= texts of notify=true and watchdog programs (notify.go).
+		map[string]any{"methodName": "super.getAllProcessNotify", "params": []any{true}},
 	})
 	if f, ok := asFault(err); ok && f.Code == faultUnknownMethod {
 		// A server without system.multicall: ask for the infos alone.
@@ -156,14 +159,24 @@ func (c *controller) statusInfos() ([]procInfo, error) {
 		return nil, f
 	}
 	infos := toProcInfos(res[0])
-	if len(res) < 2 {
-		return infos, nil
+	if len(res) > 1 {
+		addHealth(infos, res[1])
 	}
-	if _, ok := multicallFault(res[1]); ok {
-		return infos, nil
+	if len(res) > 2 {
+		addNotifyStatus(infos, res[2])
+	}
+	return infos, nil
+}
+
+// addHealth appends ", health: <verdict>" to the description of each
+// RUNNING process with a healthcheck (super.getAllProcessHealth's
+// answer; a fault changes nothing).
+func addHealth(infos []procInfo, res any) {
+	if _, ok := multicallFault(res); ok {
+		return
 	}
 	var health map[string]string
-	for _, x := range toSlice(res[1]) {
+	for _, x := range toSlice(res) {
 		m, _ := x.(map[string]any)
 		if h := toString(m["health"]); h != "" && h != "none" {
 			if health == nil {
@@ -173,7 +186,7 @@ func (c *controller) statusInfos() ([]procInfo, error) {
 		}
 	}
 	if health == nil {
-		return infos, nil
+		return
 	}
 	for i := range infos {
 		if infos[i].State != stateRunning {
@@ -183,7 +196,34 @@ func (c *controller) statusInfos() ([]procInfo, error) {
 			infos[i].Description += ", health: " + h
 		}
 	}
-	return infos, nil
+}
+
+// addNotifyStatus appends ", status: <text>" to the description of each
+// process whose program sent a STATUS= (super.getAllProcessNotify's
+// answer; a fault or no text changes nothing).
+func addNotifyStatus(infos []procInfo, res any) {
+	if _, ok := multicallFault(res); ok {
+		return
+	}
+	var status map[string]string
+	for _, x := range toSlice(res) {
+		m, _ := x.(map[string]any)
+		if st := toString(m["status"]); st != "" {
+			if status == nil {
+				status = map[string]string{}
+			}
+			status[namespec(toString(m["group"]), toString(m["name"]))] = st
+		}
+	}
+	for i := range infos {
+		if st, ok := status[namespec(infos[i].Group, infos[i].Name)]; ok {
+			if infos[i].Description == "" {
+				infos[i].Description = "status: " + st
+			} else {
+				infos[i].Description += ", status: " + st
+			}
+		}
+	}
 }
 
 // multicallFault is the fault of one system.multicall result, if it is one.

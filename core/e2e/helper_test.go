@@ -80,6 +80,8 @@ func helper(mode string, args []string) int {
 		c.Wait()
 	case "dumpenv":
 		return dumpEnv(args)
+	case "gonotify":
+		return goNotify(args)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		return 2

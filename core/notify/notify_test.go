@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"super/core/testbin"
 )
 
 func TestParse(t *testing.T) {
@@ -212,13 +214,7 @@ func TestAncestry(t *testing.T) {
 // systemd-notify, the client Debian's systemd package ships: --ready
 // waits until the BARRIER=1 descriptor is closed, and fails otherwise.
 func TestSystemdNotifyClient(t *testing.T) {
-	bin, err := exec.LookPath("systemd-notify")
-	if err != nil {
-		if os.Getenv("SUPER_REQUIRE_SYSTEMD_NOTIFY") != "" {
-			t.Fatal("systemd-notify is not installed (Debian's systemd package)")
-		}
-		t.Skip("systemd-notify is not installed (Debian's systemd package; CI installs it)")
-	}
+	bin := testbin.NeedTool(t, "systemd-notify", "systemd")
 	s, ch := listen(t)
 	c := exec.Command("/bin/sh", "-c", bin+` --ready --status="all set"; echo rc=$?`)
 	c.Env = append(os.Environ(), "NOTIFY_SOCKET="+s.Addr())

@@ -49,6 +49,8 @@ type childSteps struct {
 	GID       int      `json:"gid"`
 	Groups    []int    `json:"groups,omitempty"`
 	SetuidErr string   `json:"setuid_err,omitempty"` // 4.2's drop_privileges message known in advance
+	// WatchdogPID adds WATCHDOG_PID with the child's own pid (notify.go).
+	WatchdogPID bool `json:"watchdog_pid,omitempty"`
 }
 
 func init() {
@@ -72,11 +74,14 @@ func runChildSteps(spec string) {
 		say("couldn't exec: bad spawn instructions")
 		return
 	}
-	env := make([]string, 0, len(os.Environ()))
+	env := make([]string, 0, len(os.Environ())+1)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, childFailEnv+"=") {
+		if !strings.HasPrefix(kv, childFailEnv+"=") && !(st.WatchdogPID && strings.HasPrefix(kv, "WATCHDOG_PID=")) {
 			env = append(env, kv)
 		}
+	}
+	if st.WatchdogPID {
+		env = append(env, watchdogPIDVar(os.Getpid()))
 	}
 	if st.SetuidErr != "" {
 		say(fmt.Sprintf("couldn't setuid to %d: %s", st.UID, st.SetuidErr))
@@ -133,7 +138,12 @@ const selfExe = "/proc/self/exe"
 // with attr's files, process group and environment; setuidErr is 4.2's
 // drop_privileges message when the switch is known to fail.
 func retryInChild(filename string, argv []string, attr *syscall.ProcAttr, cred *syscall.Credential, uid int, setuidErr string) (int, error) {
-	st := childSteps{File: filename, Argv: argv, Dir: attr.Dir, UID: uid, SetuidErr: setuidErr}
+	return forkSteps(childSteps{File: filename, Argv: argv, Dir: attr.Dir, UID: uid, SetuidErr: setuidErr}, attr, cred)
+}
+
+// forkSteps starts this binary to do st, with attr's files, process group
+// and environment; cred is the user it switches to.
+func forkSteps(st childSteps, attr *syscall.ProcAttr, cred *syscall.Credential) (int, error) {
 	if cred != nil {
 		st.SetUID = true
 		st.UID, st.GID = int(cred.Uid), int(cred.Gid)
@@ -151,7 +161,7 @@ func retryInChild(filename string, argv []string, attr *syscall.ProcAttr, cred *
 	sys := *attr.Sys
 	sys.Credential = nil
 	retry.Sys = &sys
-	return syscall.ForkExec(selfExe, argv, &retry)
+	return syscall.ForkExec(selfExe, st.Argv, &retry)
 }
 
 // guessChildFailure is 4.2's message for a child-side failure err when no

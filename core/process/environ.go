@@ -126,6 +126,11 @@ func (l *Launcher) environ(cfg *config.ProcessConfig) (env []string, search []st
 	} else {
 		setSorted(cfg.Environment, nil)
 	}
+	if cfg.Notify || cfg.WatchdogSecs > 0 {
+		if err := l.notifyVars(cfg, set); err != nil {
+			return nil, nil, err
+		}
+	}
 	if pathFromFile {
 		i, ok := added["PATH"]
 		if !ok {

@@ -89,6 +89,8 @@ type Process struct {
 	streak   int           // automatic restarts in a row that waited: the next waits RestartDelay·2^streak, capped
 	wait     time.Duration // the wait of the pending automatic restart, as logged
 	runSince time.Time     // when the process last entered RUNNING
+
+	notReadyStop bool // stopped for not sending READY=1 in time: BACKOFF when reaped (notify.go)
 }
 
 // New returns a process in the STOPPED state.
@@ -198,6 +200,7 @@ func (p *Process) beginSpawn() bool {
 		return false
 	}
 	p.killing = false
+	p.notReadyStop = false
 	p.spawnerr = ""
 	p.exitstatus = 0
 	p.systemStop = false
@@ -227,6 +230,7 @@ func (p *Process) spawned(child Child, err error) int {
 // returned string is 4.2's error message, "" on success.
 func (p *Process) Stop() string {
 	p.adminStop = true
+	p.notReadyStop = false
 	p.laststopreport = time.Time{}
 	return p.Kill(p.Config.Stopsignal)
 }
@@ -364,7 +368,7 @@ func (p *Process) Finish(ws syscall.WaitStatus) {
 	now := p.opts.Now()
 	log := p.opts.Log
 	p.laststop = now
-	tooQuickly := now.Sub(p.laststart) < secs(p.Config.Startsecs)
+	tooQuickly := p.exitedTooQuickly(now)
 	expected := p.ExitExpected(es)
 
 	switch {
@@ -373,7 +377,11 @@ func (p *Process) Finish(ws syscall.WaitStatus) {
 		p.delay = time.Time{}
 		p.exitstatus = es
 		p.assertIn(Stopping)
-		p.to(Stopped, true)
+		if p.notReadyStop {
+			p.notReadyStopped()
+		} else {
+			p.to(Stopped, true)
+		}
 		if expected {
 			log.Info("stopped: %s (%s)", p.Name(), msg)
 		} else {
@@ -381,7 +389,7 @@ func (p *Process) Finish(ws syscall.WaitStatus) {
 		}
 	case tooQuickly:
 		p.exitstatus = 0
-		p.spawnerr = "Exited too quickly (process log may have details)"
+		p.spawnerr = p.tooQuicklyMessage()
 		p.assertIn(Starting)
 		p.to(Backoff, true)
 		log.Warn("exited: %s (%s; not expected)", p.Name(), msg)
@@ -480,7 +488,9 @@ func (p *Process) transition(mood Mood, st Starter) (finish func()) {
 
 	switch state {
 	case Starting:
-		if p.state == Starting && now.Sub(p.laststart) > secs(p.Config.Startsecs) {
+		if p.state == Starting && now.Sub(p.laststart) > secs(p.Config.Startsecs) && p.Config.Notify {
+			p.notReady()
+		} else if p.state == Starting && now.Sub(p.laststart) > secs(p.Config.Startsecs) {
 			p.delay = time.Time{}
 			p.backoff = 0
 			p.to(Running, true)
@@ -507,7 +517,7 @@ func (p *Process) transition(mood Mood, st Starter) (finish func()) {
 func (p *Process) NextDeadline(mood Mood) time.Time {
 	switch p.state {
 	case Starting:
-		return p.laststart.Add(secs(p.Config.Startsecs) + time.Nanosecond)
+		return p.startingDeadline()
 	case Backoff:
 		if p.backoff > p.Config.Startretries {
 			return p.opts.Now()

@@ -102,13 +102,16 @@ func exitStatus(code int) syscall.WaitStatus { return syscall.WaitStatus(code <<
 func signaled(sig syscall.Signal) syscall.WaitStatus { return syscall.WaitStatus(sig) }
 
 func TestTransitionTableMatches42(t *testing.T) {
-	// Every edge 4.2's process.py can take, and nothing else.
+	// Every edge 4.2's process.py can take, and nothing else but the one
+	// super adds for notify=true (a start stopped for not sending READY=1
+	// in time goes to BACKOFF when reaped; only such programs take it).
 	edges := map[[2]State]bool{
 		{Stopped, Starting}: true, {Starting, Running}: true, {Starting, Backoff}: true,
 		{Starting, Stopping}: true, {Starting, Unknown}: true, {Running, Stopping}: true,
 		{Running, Exited}: true, {Running, Unknown}: true, {Backoff, Starting}: true,
 		{Backoff, Fatal}: true, {Backoff, Stopped}: true, {Stopping, Stopped}: true,
 		{Stopping, Unknown}: true, {Exited, Starting}: true, {Fatal, Starting}: true,
+		{Stopping, Backoff}: true,
 	}
 	// And the edges super's lifecycle keys add (restart.go).
 	superEdges := map[[2]State]bool{

@@ -132,6 +132,10 @@ type Launcher struct {
 	// or at once when the spawn fails. An error fails the spawn with its
 	// text.
 	Stdin func(p *config.ProcessConfig) (f *os.File, release func(), err error)
+	// NotifySocket is NOTIFY_SOCKET for notify=true and watchdog programs
+	// (notify.go); it may make the socket at its first call. nil: such
+	// programs fail to spawn.
+	NotifySocket func() (string, error)
 
 	envOnce sync.Once
 	env     *launcherEnv
@@ -498,9 +502,12 @@ func (j *forkJob) fork() {
 		defer spawnMu.RUnlock()
 	}
 	var err error
-	if j.setuidErr != "" {
+	switch {
+	case j.setuidErr != "":
 		err = syscall.EPERM
-	} else {
+	case cfg.WatchdogSecs > 0:
+		j.pid, err = forkWithWatchdogPID(j.filename, j.argv, j.attr, j.cred, cfg.UID)
+	default:
 		j.pid, err = syscall.ForkExec(j.filename, j.argv, j.attr)
 	}
 	j.failedErr = err

@@ -79,12 +79,13 @@ func (s State) IsSignallable() bool {
 // super's lifecycle keys add (never taken without them):
 //
 //	EXITED   → STOPPED   stop request while the autorestart waits (restart_delay)
+//	STOPPING → BACKOFF   reaped after a stop for not sending READY=1 in time (notify=true, notify.go)
 var Transitions = map[State][]State{
 	Stopped:  {Starting},
 	Starting: {Running, Backoff, Stopping, Unknown},
 	Running:  {Stopping, Exited, Unknown},
 	Backoff:  {Starting, Fatal, Stopped},
-	Stopping: {Stopped, Unknown},
+	Stopping: {Stopped, Unknown, Backoff},
 	Exited:   {Starting, Stopped},
 	Fatal:    {Starting},
 }

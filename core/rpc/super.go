@@ -19,6 +19,8 @@ func (a *API) superMethods() []method {
 		{"super.getProcessHealth", 1, 1, a.getProcessHealth},
 		{"super.getAllProcessHealth", 0, 1, a.getAllProcessHealth},
 		{"super.getAllProcessStats", 0, 0, a.getAllProcessStats},
+		{"super.getProcessNotify", 1, 1, a.getProcessNotify},
+		{"super.getAllProcessNotify", 0, 1, a.getAllProcessNotify},
 	}
 }
 
@@ -36,6 +38,14 @@ var superDocs = map[string]methodDoc{
 	"super.getAllProcessStats": {" Get the start and exit counters, health and pending restart of every process\n\n" +
 		"        @return array result  An array of process stats structs\n        ",
 		[]string{"array"}},
+	"super.getProcessNotify": {" Get the readiness notification state (sd_notify) of a process named name\n\n" +
+		"        @param string name The name of the process (or 'group:name')\n" +
+		"        @return struct result  {name, group, notify, watchdog_secs, status, watchdog_timeouts}\n        ",
+		[]string{"struct", "string"}},
+	"super.getAllProcessNotify": {" Get the readiness notification state (sd_notify) of every process\n\n" +
+		"        @param boolean active  Only the processes with notify or watchdog_secs set (default false)\n" +
+		"        @return array result  An array of process notify structs\n        ",
+		[]string{"array", "boolean"}},
 }
 
 // docOf is the help and signature of a registered method of either
@@ -167,6 +177,60 @@ func (a *API) getAllProcessStats(context.Context, []xmlrpc.Value) (xmlrpc.Value,
 	out := make([]any, len(all))
 	for i := range all {
 		out[i] = statsStruct(&all[i])
+	}
+	return out, nil
+}
+
+// notifyStruct is getProcessNotify's struct: notify=true and
+// watchdog_secs as configured, the last STATUS= text since the spawn ("" when
+// none) and the watchdog timeouts so far.
+func notifyStruct(ps *supervisor.ProcessStats) xmlrpc.Struct {
+	return xmlrpc.Struct{
+		{Name: "name", Value: ps.Name},
+		{Name: "group", Value: ps.Group},
+		{Name: "notify", Value: ps.Notify},
+		{Name: "watchdog_secs", Value: ps.WatchdogSecs},
+		{Name: "status", Value: ps.NotifyStatus},
+		{Name: "watchdog_timeouts", Value: ps.WatchdogTimeouts},
+	}
+}
+
+func (a *API) getProcessNotify(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, error) {
+	if err := a.ready(); err != nil {
+		return nil, err
+	}
+	spec, err := specArg(p[0])
+	if err != nil {
+		return nil, err
+	}
+	all, err := a.opts.Engine.Stats()
+	if err != nil {
+		return nil, err
+	}
+	group, name := supervisor.SplitNamespec(spec)
+	for i := range all {
+		if name != "" && all[i].Group == group && all[i].Name == name {
+			return notifyStruct(&all[i]), nil
+		}
+	}
+	return nil, xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", spec)
+}
+
+// getAllProcessNotify answers for every process, or (its optional flag
+// true) only for those with notify or watchdog_secs: supervisorctl status
+// asks on every run, and most processes have neither.
+func (a *API) getAllProcessNotify(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value, error) {
+	all, err := a.opts.Engine.Stats()
+	if err != nil {
+		return nil, err
+	}
+	active := len(p) > 0 && truth(p[0])
+	out := []any{}
+	for i := range all {
+		if active && !all[i].Notify && all[i].WatchdogSecs == 0 {
+			continue
+		}
+		out = append(out, notifyStruct(&all[i]))
 	}
 	return out, nil
 }

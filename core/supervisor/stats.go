@@ -51,6 +51,12 @@ type ProcessStats struct {
 	// Lifecycle policies (backoff.go); zero when not configured.
 	RestartDelay time.Duration // restart_delay
 	RestartAt    time.Time     // a delayed automatic restart is due then; zero when none is pending
+
+	// sd_notify (notify.go).
+	Notify           bool   // notify=true
+	WatchdogSecs     int    // watchdog_secs; 0 = none
+	NotifyStatus     string // the last STATUS= since the spawn
+	WatchdogTimeouts int    // watchdog timeouts since the daemon (or this group) started
 }
 
 // Stats returns every process's counters, in getAllProcessInfo's order.
@@ -78,6 +84,10 @@ func (s *Supervisor) statsOf(procs []*proc) []ProcessStats {
 		}
 		if p.Config.RestartDelay > 0 {
 			out[i].RestartDelay, out[i].RestartAt = p.Config.RestartDelay, p.RestartAt()
+		}
+		out[i].Notify, out[i].WatchdogSecs = p.Config.Notify, p.Config.WatchdogSecs
+		if p.nt != nil {
+			out[i].NotifyStatus, out[i].WatchdogTimeouts = p.nt.status, p.nt.timeouts
 		}
 	}
 	return out

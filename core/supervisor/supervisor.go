@@ -129,6 +129,7 @@ type Supervisor struct {
 	exit       exitState       // the exit policy's status (exitpolicy.go)
 	probeKids  health.Children // exec health checks' children, shared with the reaper (health.go)
 	draining   sync.WaitGroup  // output readers of reaped children still copying (awaitOutput)
+	notif      *notifyHub      // the sd_notify socket; nil until a process needs it (notify.go)
 }
 
 type group struct {
@@ -145,9 +146,10 @@ type proc struct {
 	stdoutLog string // log file paths with AUTO resolved; "" = none
 	stderrLog string
 	launched  *process.Launched
-	stats                // super's own counters and health (stats.go)
-	dep       depState   // depends_on relations (depends.go)
-	hc        *healthRun // health checking; nil without a healthcheck (health.go)
+	stats                  // super's own counters and health (stats.go)
+	dep       depState     // depends_on relations (depends.go)
+	hc        *healthRun   // health checking; nil without a healthcheck (health.go)
+	nt        *notifyState // sd_notify status and watchdog; nil unless notify or watchdog_secs (notify.go)
 }
 
 // waiter is a request that completes on a later state change (4.2's
@@ -223,6 +225,7 @@ func (s *Supervisor) setup() {
 	}
 	s.launcher.Sinks = s.eventSinks(s.launcher.Sinks)
 	s.launcher.Stdin = s.fcgiStdin
+	s.launcher.NotifySocket = s.notifySocket
 	for _, g := range s.order { // a restart: the old pools go
 		if g.pool != nil {
 			g.pool.Remove()
@@ -465,6 +468,7 @@ func (s *Supervisor) onChange(c process.Change) {
 		}
 	}
 	s.healthChange(c)
+	s.notifyChange(c)
 	if g := s.groups[p.Config.Group]; g != nil && g.pool != nil {
 		if l := g.pool.Listener(p.Name()); l != nil {
 			l.SetRunning(c.To == process.Running)
@@ -639,6 +643,7 @@ func (s *Supervisor) track(p *proc, before int) {
 // and hands each to its process; pids not ours (orphans re-parented to us)
 // are just logged, as 4.2 does.
 func (s *Supervisor) reap() {
+	s.drainNotify() // a READY=1 sent before the exit comes first
 	for {
 		var ws syscall.WaitStatus
 		// wait4(-1, WNOHANG), handing exec health checks' children to their probes.
@@ -898,6 +903,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	// Exec health checks still running are killed and collected once the
 	// reaper has stopped.
 	defer s.probeKids.Close()
+	// The notify socket goes with the daemon.
+	defer s.closeNotify()
 	// The next daemon run clears AUTO logs at startup; none may still be
 	// in the making then.
 	defer s.autoLogs.stop()

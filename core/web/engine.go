@@ -61,6 +61,9 @@ func (e Engine) MainLogFile() string {
 
 func (e Engine) Stats() ([]supervisor.ProcessStats, error) { return e.Sup.Stats() }
 
+// NotifyStats is the notify socket's counters (for /metrics).
+func (e Engine) NotifyStats() (supervisor.NotifyStats, error) { return e.Sup.NotifyStats() }
+
 func (e Engine) Autostarts() map[string]bool {
 	auto := map[string]bool{}
 	for _, gc := range e.Sup.Groups() {

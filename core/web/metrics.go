@@ -154,6 +154,11 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 	up := err == nil
 	bp := metricsBufs.Get().(*[]byte)
 	b := appendMetrics((*bp)[:0], all, up, time.Now())
+	if ns, ok := h.b.(notifyStatser); ok && up {
+		if st, err := ns.NotifyStats(); err == nil && st.Open {
+			b = appendNotifyMetrics(b, st)
+		}
+	}
 	hdr := w.Header()
 	noCache(hdr)
 	hdr.Set("Content-Type", metricsContentType)
@@ -202,6 +207,10 @@ var processFamilies = [...]metricFamily{
 		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) { return int64(ps.LastExitStatus), true }},
 	// The engine keeps the last verdict after the process stops: only a
 	// RUNNING process is healthy (as for /readyz).
+	{"super_process_watchdog_timeouts_total", "counter", "Times the process's watchdog ran out (no WATCHDOG=1 in time) since supervisord (or its group) started (only processes with watchdog_secs).",
+		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) {
+			return int64(ps.WatchdogTimeouts), ps.WatchdogSecs > 0
+		}},
 	{"super_process_healthy", "gauge", "1 if the process is RUNNING and its healthcheck last judged it healthy, else 0 (only processes with a healthcheck).",
 		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) {
 			return b2i(ps.State == process.Running && ps.Health == supervisor.HealthHealthy), ps.Health != supervisor.HealthNone
@@ -210,6 +219,33 @@ var processFamilies = [...]metricFamily{
 		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) {
 			return unixOr0(ps.RestartAt), ps.RestartDelay > 0
 		}},
+}
+
+// notifyStatser is a Backend that has a notify socket (the engine).
+type notifyStatser interface {
+	NotifyStats() (supervisor.NotifyStats, error)
+}
+
+// appendNotifyMetrics writes the notify socket's counters, once it exists
+// (some process has notify=true or watchdog_secs).
+func appendNotifyMetrics(b []byte, st supervisor.NotifyStats) []byte {
+	b = append(b, "# HELP super_notify_datagrams_total Datagrams read from the sd_notify socket (NOTIFY_SOCKET).\n"+
+		"# TYPE super_notify_datagrams_total counter\nsuper_notify_datagrams_total "...)
+	b = strconv.AppendUint(b, st.Received, 10)
+	b = append(b, "\n# HELP super_notify_dropped_total Datagrams dropped: oversized (over 4096 bytes), malformed (or without credentials), "+
+		"stranger (not from a notify or watchdog program or its descendants), overflow (too many waiting).\n"+
+		"# TYPE super_notify_dropped_total counter\n"...)
+	for _, r := range []struct {
+		reason string
+		n      uint64
+	}{{"oversized", st.Oversized}, {"malformed", st.Malformed}, {"stranger", st.Strangers}, {"overflow", st.Overflow}} {
+		b = append(b, `super_notify_dropped_total{reason="`...)
+		b = append(b, r.reason...)
+		b = append(b, `"} `...)
+		b = strconv.AppendUint(b, r.n, 10)
+		b = append(b, '\n')
+	}
+	return b
 }
 
 func b2i(b bool) int64 {

@@ -55,10 +55,16 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, form map[string
 		code, text := faultOf(err)
 		page.Error = fmt.Sprintf("unexpected rpc fault [%d] %s", code, text)
 	}
-	health := h.healthByName()
+	health, notifyStatus := h.healthByName()
 	page.Health = health != nil
 	for _, info := range infos {
 		rw := rowFor(info)
+		if st, ok := notifyStatus[rw.Namespec]; ok { // a notify program's STATUS=, as in supervisorctl status
+			if rw.Description != "" {
+				rw.Description += ", "
+			}
+			rw.Description += "status: " + st
+		}
 		// As in supervisorctl status, only a RUNNING process shows its
 		// verdict: the engine keeps the last one after the process
 		// stops, and a FATAL or STOPPED row marked "healthy" would mislead.
@@ -256,14 +262,20 @@ func lower(s string) string {
 
 // healthByName is the health of every process that has a healthcheck, by
 // namespec; nil when none has one (the page then has no Health column,
-// exactly 4.2's table) or the stats cannot be had.
-func (h *Handler) healthByName() map[string]supervisor.Health {
+// exactly 4.2's table) or the stats cannot be had. notifyStatus is the
+// STATUS= text of every process whose program sent one.
+func (h *Handler) healthByName() (m map[string]supervisor.Health, notifyStatus map[string]string) {
 	all, err := h.b.Stats()
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	var m map[string]supervisor.Health
 	for i := range all {
+		if all[i].NotifyStatus != "" {
+			if notifyStatus == nil {
+				notifyStatus = map[string]string{}
+			}
+			notifyStatus[supervisor.Namespec(all[i].Group, all[i].Name)] = all[i].NotifyStatus
+		}
 		if all[i].Health == supervisor.HealthNone {
 			continue
 		}
@@ -272,7 +284,7 @@ func (h *Handler) healthByName() map[string]supervisor.Health {
 		}
 		m[supervisor.Namespec(all[i].Group, all[i].Name)] = all[i].Health
 	}
-	return m
+	return m, notifyStatus
 }
 
 // healthCell is a Health column cell: its text and the state class that
