@@ -46,6 +46,10 @@ type Process struct {
 
 	// Lifecycle: null while not known.
 	NextStart *int64 `json:"next_start"` // unix seconds of the next scheduled start
+
+	// Readiness notification (notify=, watchdog_secs=; sd_notify).
+	NotifyStatus     *string `json:"notify_status"`     // the last STATUS= since the spawn; null without notify or watchdog_secs
+	WatchdogTimeouts *int    `json:"watchdog_timeouts"` // null without watchdog_secs
 }
 
 // newProcess builds the object from the engine's two records of a process
@@ -84,6 +88,15 @@ func (p *Process) setStats(st *supervisor.ProcessStats) {
 		h := st.Health.String()
 		p.Health = &h
 		p.HealthFailures, p.HealthOutput = st.HealthFailures, st.HealthOutput
+	}
+	p.NotifyStatus, p.WatchdogTimeouts = nil, nil
+	if st.Notify || st.WatchdogSecs > 0 {
+		status := st.NotifyStatus
+		p.NotifyStatus = &status
+	}
+	if st.WatchdogSecs > 0 {
+		n := st.WatchdogTimeouts
+		p.WatchdogTimeouts = &n
 	}
 }
 
