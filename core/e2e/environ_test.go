@@ -249,3 +249,33 @@ func passwdOf(t *testing.T, name string) (home, shell string) {
 	t.Fatalf("no %s in /etc/passwd", name)
 	return "", ""
 }
+
+// An exec health check runs with the program's environment as of its
+// latest spawn: after the environment file changes and the program is
+// restarted, the check sees the new value.
+func TestHealthCheckSeesEnvironmentFile(t *testing.T) {
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "app.env")
+	writeText(t, envFile, "MODE=ok\n")
+	conf := testbin.BaseConf(dir) + fmt.Sprintf(`
+[program:app]
+command=/bin/sh -c 'exec sleep 300'
+startsecs=0
+environment_file=%s
+healthcheck=/bin/sh -c 'test "$MODE" = ok'
+healthcheck_interval=0.1
+healthcheck_retries=1
+healthcheck_action=none
+`, envFile)
+	d := testbin.StartConf(t, false, dir, conf)
+	health := func() string {
+		h, _ := d.Call(t, "super.getProcessHealth", "app").(map[string]any)
+		s, _ := h["health"].(string)
+		return s
+	}
+	waitFor(t, 10*time.Second, "app healthy with MODE=ok", func() bool { return health() == "healthy" })
+	writeText(t, envFile, "MODE=changed\n")
+	d.Call(t, "supervisor.stopProcess", "app")
+	d.Call(t, "supervisor.startProcess", "app")
+	waitFor(t, 10*time.Second, "app unhealthy with MODE=changed", func() bool { return health() == "unhealthy" })
+}

@@ -55,7 +55,10 @@ func (s *Supervisor) healthChange(c process.Change) {
 	case c.To == process.Running:
 		hc.gen++
 		hc.ctx, hc.cancel = context.WithCancel(context.Background())
-		if hc.probe == nil {
+		// An exec check runs with the program's environment: built again
+		// for each RUNNING period when environment files or login_env
+		// make it change between spawns.
+		if hc.probe == nil || hcfg.Kind == config.HealthExec && (len(p.Config.EnvironmentFiles) > 0 || p.Config.LoginEnv) {
 			hc.probe = s.newProbe(p)
 		}
 		s.probeAfter(p, 0)
