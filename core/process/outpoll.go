@@ -56,9 +56,14 @@ type outPipe struct {
 	// cannot be. Only the pipe's one reader touches them.
 	grown, noGrow bool
 
-	mu     sync.Mutex
-	busy   bool // a goroutine is draining; epoll is disarmed
-	closed bool
+	// wantPipe is set while the supervisor loop waits for a busy reader
+	// to hand the pipe over (flush); the reader checks it after each chunk.
+	wantPipe atomic.Bool
+
+	mu       sync.Mutex
+	busy     bool // a goroutine owns the pipe (draining or flushing); epoll is disarmed
+	closed   bool
+	handover chan struct{} // closed by the owner when it hands the pipe to a waiting flush
 }
 
 type outPoller struct {
@@ -169,24 +174,133 @@ func (o *outPipe) drain() {
 				bp = pool.Get().(*[]byte)
 				buf = *bp
 			}
+			if o.wantPipe.Load() && o.handOver() {
+				return
+			}
 			continue
 		}
 		switch err {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			o.mu.Lock()
-			if o.stopping.Load() {
-				o.mu.Unlock()
-				o.finish()
-				return
-			}
-			o.busy = false
-			err := syscall.EpollCtl(outputs.epfd, syscall.EPOLL_CTL_MOD, o.fd, epollEvent(o.id))
+			o.release()
+			return
+		}
+		o.finish() // end of file or a read error
+		return
+	}
+}
+
+// release gives up ownership of a pipe found empty: to a flush waiting
+// for it, else back to epoll, or it is closed once the drain grace is
+// over. Looking for a waiting flush under the same lock that makes the
+// pipe idle means a flush never waits for a reader that has left.
+func (o *outPipe) release() {
+	o.mu.Lock()
+	if ch := o.handover; ch != nil {
+		o.handover = nil
+		o.wantPipe.Store(false)
+		o.mu.Unlock()
+		close(ch)
+		return
+	}
+	if o.stopping.Load() {
+		o.mu.Unlock()
+		o.finish()
+		return
+	}
+	o.busy = false
+	err := syscall.EpollCtl(outputs.epfd, syscall.EPOLL_CTL_MOD, o.fd, epollEvent(o.id))
+	o.mu.Unlock()
+	if err != nil {
+		o.finish()
+	}
+}
+
+// handOver passes the pipe from its reader to a flush waiting for it (see
+// flush); false when none waits. Everything the reader read has been
+// written to the sink by then.
+func (o *outPipe) handOver() bool {
+	o.mu.Lock()
+	ch := o.handover
+	o.handover = nil
+	o.wantPipe.Store(false)
+	o.mu.Unlock()
+	if ch == nil {
+		return false
+	}
+	close(ch)
+	return true
+}
+
+// flush copies what the pipe holds now into the sink before it returns.
+// The supervisor loop calls it for a child it has just reaped, before it
+// logs the exit and changes the state: everything the child wrote before
+// it exited is in the pipe or already with a reader, so its output reaches
+// the log files, the activity log, the console and PROCESS_LOG events
+// before its exit does (4.2's loop reads every readable pipe before it
+// reaps).
+//
+// A reader busy with the pipe hands it over at its next chunk boundary
+// (after writing what it read), so no byte is copied out of order. Then
+// flush reads what the pipe holds at that moment (FIONREAD) and no more:
+// a grandchild that keeps writing cannot hold the loop. For a child whose
+// output was all read already it costs an ioctl and a read per output
+// pipe (which then sees end of file and closes the pipe here, sparing a
+// reader's wake-up); with a busy reader, one handover more.
+func (o *outPipe) flush() {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return
+	}
+	if o.busy {
+		ch := make(chan struct{})
+		o.handover = ch
+		o.wantPipe.Store(true)
+		o.mu.Unlock()
+		<-ch
+		o.mu.Lock()
+		if o.closed { // the reader reached end of file
 			o.mu.Unlock()
-			if err != nil {
-				o.finish()
+			return
+		}
+	} else {
+		o.busy = true
+	}
+	o.mu.Unlock()
+
+	// The pipe is ours now (busy). Read what it held, then once more: a
+	// pipe whose writers are all gone is closed now (and its sink: a
+	// console's partial last line is written out), one a grandchild still
+	// holds goes back to the readers.
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	left, err := unix.IoctlGetInt(o.fd, unix.TIOCINQ) // FIONREAD: bytes in the pipe
+	if err != nil {
+		left = floodPipeSize // cannot be more than a pipe holds
+	}
+	more := true
+	for {
+		n, err := syscall.Read(o.fd, buf)
+		if n > 0 {
+			o.w.Write(buf[:n])
+			if left -= n; left > 0 {
+				continue
 			}
+			if more {
+				more = false
+				continue
+			}
+			o.release() // a grandchild writes: the readers take it from here
+			return
+		}
+		switch err {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			o.release()
 			return
 		}
 		o.finish() // end of file or a read error
@@ -229,15 +343,11 @@ func (o *outPipe) stop() {
 }
 
 // finish closes the pipe and the sink; only the pipe's owner (a reader,
-// or stop on an idle pipe) calls it, once.
+// a flush, or stop on an idle pipe) calls it, once. The sink is closed
+// before a flush waiting for the pipe is let go: what Close writes out (a
+// console's partial last line, bytes capture mode held back) comes before
+// the exit too.
 func (o *outPipe) finish() {
-	o.mu.Lock()
-	if o.closed {
-		o.mu.Unlock()
-		return
-	}
-	o.closed = true
-	o.mu.Unlock()
 	outputs.mu.Lock()
 	delete(outputs.pipes, o.id)
 	outputs.mu.Unlock()
@@ -247,5 +357,13 @@ func (o *outPipe) finish() {
 		grownPipes.Add(-1)
 	}
 	o.w.Close()
+	o.mu.Lock()
+	o.closed = true
+	ch := o.handover
+	o.handover = nil
+	o.mu.Unlock()
+	if ch != nil {
+		close(ch) // the flush finds the pipe closed: nothing is left
+	}
 	o.wg.Done()
 }

@@ -214,6 +214,19 @@ func (r *Launched) Finished() {
 	}
 }
 
+// FlushOutput copies what the child's output pipes hold now into their
+// sinks before it returns. The supervisor loop calls it for a child it has
+// reaped, before it processes the exit: what the child wrote before it
+// exited then reaches every sink (log files, the activity log's debug
+// copy, the console, PROCESS_LOG events) before its "exited:" line, state
+// change and PROCESS_STATE event, as in 4.2, whose loop reads every
+// readable pipe before it reaps. See outPipe.flush.
+func (r *Launched) FlushOutput() {
+	for _, o := range r.outs {
+		o.flush()
+	}
+}
+
 // Wait blocks until the output readers have written everything they read
 // and closed their sinks.
 func (r *Launched) Wait() { r.done.Wait() }

@@ -669,6 +669,12 @@ func (s *Supervisor) reap() {
 		// line, as in 4.2. The loop runs every transition before it reaps,
 		// so only a child that exited within the pass that started it (or
 		// since the pass's transitions) gets there.
+		// The child's last output first: what it wrote before it exited
+		// is logged (and its PROCESS_LOG events published) before the
+		// exit is, as 4.2's loop reads the pipes before it reaps.
+		if p.launched != nil {
+			p.launched.FlushOutput()
+		}
 		p.countExit(ws)
 		p.Finish(ws)
 		if p.launched != nil {
@@ -935,9 +941,17 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	ctxDone := ctx.Done()
+	// A SIGCHLD is only logged: the loop reaps on every pass. It is
+	// logged after the reap that follows it, as 4.2 handles signals after
+	// reaping, so the exits it announces come first in the log.
+	chldSeen := false
 	for {
 		s.transition()
 		s.reap()
+		if chldSeen {
+			chldSeen = false
+			s.handleSignal(syscall.SIGCHLD)
+		}
 		s.settleExit() // the exit policy, on what this pass and reap ended
 		s.checkWaiters()
 		if s.mood < process.MoodRunning && s.shutdownStep() {
@@ -976,7 +990,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 					ctxDone = nil
 					s.mood = process.MoodShutdown
 				case <-chld:
-					s.handleSignal(syscall.SIGCHLD)
+					chldSeen = true
 				case sig := <-s.sigs:
 					s.handleSignal(sig.(syscall.Signal))
 				case fn := <-s.reqs:
@@ -999,7 +1013,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			ctxDone = nil
 			s.mood = process.MoodShutdown
 		case <-chld:
-			s.handleSignal(syscall.SIGCHLD)
+			chldSeen = true
 		case sig := <-s.sigs:
 			s.handleSignal(sig.(syscall.Signal))
 		case fn := <-s.reqs:
