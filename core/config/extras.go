@@ -121,10 +121,8 @@ func (l *loader) processExtras(section string, p *ProcessConfig, exp map[string]
 		}
 		p.DependsOn = append(p.DependsOn, Dependency{Group: g, Process: proc})
 	}
-	if p.Healthcheck, err = l.healthcheck(section, exp); err != nil {
-		return err
-	}
-	return l.readLifecycle(section, p, exp)
+	p.Healthcheck, err = l.healthcheck(section, exp)
+	return err
 }
 
 func (l *loader) healthcheck(section string, exp map[string]any) (*HealthCheck, error) {

@@ -505,6 +505,9 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 		if err := l.processNotify(section, &q, exp); err != nil {
 			return nil, err
 		}
+		if err := l.processLifecycle(section, &q, exp); err != nil {
+			return nil, err
+		}
 		procs = append(procs, &q)
 	}
 	sort.SliceStable(procs, func(i, j int) bool {

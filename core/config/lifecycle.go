@@ -19,6 +19,10 @@ import (
 //	restart_delay_max =      cap of the delay, which doubles with each
 //	                         automatic restart in a row; = restart_delay
 //	startretries = infinite  never FATAL for too many failed starts
+//	oneshot = false          the program runs to completion: an expected exit
+//	                         is success (EXITED, never restarted); not for
+//	                         [eventlistener:x], nor with healthcheck, notify
+//	                         or watchdog_secs
 
 // RetryForever is Startretries for startretries=infinite: no count of
 // failed starts in a row reaches it (2^31 starts, each a second apart at
@@ -34,9 +38,9 @@ func parseStartretries(s string) (int, error) {
 	return pyInt(s)
 }
 
-// readLifecycle reads the lifecycle keys of a process section into p
-// (after 4.2's keys and the other extras, from processExtras).
-func (l *loader) readLifecycle(section string, p *ProcessConfig, exp map[string]any) error {
+// processLifecycle reads the lifecycle keys of a process section into p
+// (after 4.2's keys and the other extras).
+func (l *loader) processLifecycle(section string, p *ProcessConfig, exp map[string]any) error {
 	var err error
 	if p.RestartDelay, err = parsed(l, section, "restart_delay", "0", exp, delaySeconds("restart_delay")); err != nil {
 		return err
@@ -52,6 +56,19 @@ func (l *loader) readLifecycle(section string, p *ProcessConfig, exp map[string]
 		case p.RestartDelayMax < p.RestartDelay:
 			return l.errAt(section, "restart_delay_max", fmt.Sprintf("restart_delay_max (%s) is less than restart_delay (%s)",
 				FormatSeconds(p.RestartDelayMax), FormatSeconds(p.RestartDelay)))
+		}
+	}
+	if p.Oneshot, err = l.boolean(section, "oneshot", "false", exp); err != nil {
+		return err
+	}
+	if p.Oneshot {
+		switch {
+		case p.IsEventListener:
+			// A listener must run to take events: it never runs to an end.
+			return l.errAt(section, "oneshot", "oneshot cannot be used in an [eventlistener:x] section")
+		case p.Healthcheck != nil, p.Notify, p.WatchdogSecs > 0:
+			// These are about a RUNNING process, which a one-shot never is.
+			return l.errAt(section, "oneshot", "oneshot=true cannot be used with healthcheck, notify or watchdog_secs")
 		}
 	}
 	return nil

@@ -14,7 +14,7 @@ func TestLifecycleDefaultsAre42(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := findProc(t, cfg, "a")
-	if p.RestartDelay != 0 || p.RestartDelayMax != 0 || p.Startretries != 3 {
+	if p.RestartDelay != 0 || p.RestartDelayMax != 0 || p.Startretries != 3 || p.Oneshot {
 		t.Fatalf("lifecycle keys not 4.2's by default: %+v", p)
 	}
 }
@@ -33,6 +33,9 @@ restart_delay_max = 30
 command=x
 events=TICK_5
 restart_delay=1
+[program:migrate]
+command=x
+oneshot=yes
 `)
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +50,9 @@ restart_delay=1
 	}
 	if l := findProc(t, cfg, "l"); l.RestartDelay != time.Second {
 		t.Errorf("listener: delay %v", l.RestartDelay)
+	}
+	if !findProc(t, cfg, "migrate").Oneshot || fixed.Oneshot {
+		t.Errorf("oneshot not read")
 	}
 }
 
@@ -64,6 +70,14 @@ func TestLifecycleErrors(t *testing.T) {
 			`restart_delay_max (2.5) is less than restart_delay (5) in section 'program:a' (file: '%s', line 6)`},
 		{"negative max", "[program:a]\ncommand=x\nrestart_delay=5\nrestart_delay_max=-5\n",
 			`invalid restart_delay_max value "-5"`},
+		{"bad oneshot", "[program:a]\ncommand=x\noneshot=once\n",
+			`not a valid boolean value: 'once' for oneshot in section 'program:a' (file: '%s', line 4)`},
+		{"oneshot listener", "[eventlistener:a]\ncommand=x\nevents=TICK_5\noneshot=true\n",
+			`oneshot cannot be used in an [eventlistener:x] section in section 'eventlistener:a' (file: '%s', line 5)`},
+		{"oneshot healthcheck", "[program:a]\ncommand=x\nhealthcheck=true\noneshot=true\n",
+			`oneshot=true cannot be used with healthcheck, notify or watchdog_secs in section 'program:a' (file: '%s', line 5)`},
+		{"oneshot notify", "[program:a]\ncommand=x\noneshot=true\nnotify=true\n",
+			`oneshot=true cannot be used with healthcheck, notify or watchdog_secs in section 'program:a' (file: '%s', line 4)`},
 		{"bad startretries", "[program:a]\ncommand=x\nstartretries=forever\n",
 			`invalid literal for int() with base 10: 'forever' for startretries in section 'program:a' (file: '%s', line 4)`},
 	} {

@@ -387,6 +387,8 @@ func (p *Process) Finish(ws syscall.WaitStatus) {
 		} else {
 			log.Warn("stopped: %s (%s)", p.Name(), msg)
 		}
+	case p.Config.Oneshot:
+		p.finishOneshot(es, msg, expected)
 	case tooQuickly:
 		p.exitstatus = 0
 		p.spawnerr = p.tooQuicklyMessage()
@@ -425,6 +427,9 @@ func (p *Process) Finish(ws syscall.WaitStatus) {
 func (p *Process) shouldAutoStart() bool {
 	switch p.state {
 	case Exited:
+		if p.Config.Oneshot {
+			return false // it ran to its end
+		}
 		switch p.Config.Autorestart {
 		case config.RestartAlways:
 			return true
@@ -488,9 +493,9 @@ func (p *Process) transition(mood Mood, st Starter) (finish func()) {
 
 	switch state {
 	case Starting:
-		if p.state == Starting && now.Sub(p.laststart) > secs(p.Config.Startsecs) && p.Config.Notify {
+		if p.state == Starting && !p.Config.Oneshot && now.Sub(p.laststart) > secs(p.Config.Startsecs) && p.Config.Notify {
 			p.notReady()
-		} else if p.state == Starting && now.Sub(p.laststart) > secs(p.Config.Startsecs) {
+		} else if p.state == Starting && !p.Config.Oneshot && now.Sub(p.laststart) > secs(p.Config.Startsecs) {
 			p.delay = time.Time{}
 			p.backoff = 0
 			p.to(Running, true)
@@ -500,7 +505,11 @@ func (p *Process) transition(mood Mood, st Starter) (finish func()) {
 	case Backoff:
 		if p.state == Backoff && p.backoff > p.Config.Startretries {
 			p.GiveUp()
-			log.Info("gave up: %s entered FATAL state, too many start retries too quickly", p.Name())
+			if p.Config.Oneshot {
+				log.Info("gave up: %s entered FATAL state, too many failed runs (oneshot)", p.Name())
+			} else {
+				log.Info("gave up: %s entered FATAL state, too many start retries too quickly", p.Name())
+			}
 		}
 	case Stopping:
 		if p.state == Stopping && !p.delay.IsZero() && !now.Before(p.delay) {
@@ -517,6 +526,9 @@ func (p *Process) transition(mood Mood, st Starter) (finish func()) {
 func (p *Process) NextDeadline(mood Mood) time.Time {
 	switch p.state {
 	case Starting:
+		if p.Config.Oneshot {
+			return time.Time{} // it ends when its child does
+		}
 		return p.startingDeadline()
 	case Backoff:
 		if p.backoff > p.Config.Startretries {

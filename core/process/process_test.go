@@ -113,9 +113,10 @@ func TestTransitionTableMatches42(t *testing.T) {
 		{Stopping, Unknown}: true, {Exited, Starting}: true, {Fatal, Starting}: true,
 		{Stopping, Backoff}: true,
 	}
-	// And the edges super's lifecycle keys add (restart.go).
+	// And the edges super's lifecycle keys add (restart.go, oneshot.go).
 	superEdges := map[[2]State]bool{
-		{Exited, Stopped}: true, // stop during restart_delay
+		{Exited, Stopped}:  true, // stop during restart_delay
+		{Starting, Exited}: true, // a one-shot's success
 	}
 	all := []State{Stopped, Starting, Running, Backoff, Stopping, Exited, Fatal, Unknown}
 	for _, a := range all {

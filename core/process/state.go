@@ -80,9 +80,10 @@ func (s State) IsSignallable() bool {
 //
 //	EXITED   → STOPPED   stop request while the autorestart waits (restart_delay)
 //	STOPPING → BACKOFF   reaped after a stop for not sending READY=1 in time (notify=true, notify.go)
+//	STARTING → EXITED    a one-shot program exited with an expected code (oneshot)
 var Transitions = map[State][]State{
 	Stopped:  {Starting},
-	Starting: {Running, Backoff, Stopping, Unknown},
+	Starting: {Running, Backoff, Stopping, Unknown, Exited},
 	Running:  {Stopping, Exited, Unknown},
 	Backoff:  {Starting, Fatal, Stopped},
 	Stopping: {Stopped, Unknown, Backoff},

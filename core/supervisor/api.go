@@ -297,7 +297,7 @@ func (s *Supervisor) startOne(spec string, p *proc, wait bool) (*waiter, error) 
 	before := p.Pid()
 	p.Transition(s.mood)
 	s.track(p, before)
-	running := p.State() == process.Running
+	running := p.State() == process.Running || oneshotRunning(p)
 	s.reap()
 	if !wait || running {
 		return nil, nil

@@ -59,8 +59,8 @@ func (s *Supervisor) settleExit() {
 	}
 	for _, p := range ended {
 		st := p.State()
-		if !p.Config.Critical || (st != process.Fatal && (st != process.Exited || p.AutoStartDue())) {
-			continue
+		if !p.Config.Critical || (st != process.Fatal && (st != process.Exited || p.AutoStartDue() || p.Config.Oneshot)) {
+			continue // (a one-shot EXITED is its success)
 		}
 		status := endStatus(p)
 		if st == process.Fatal {

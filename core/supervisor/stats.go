@@ -104,8 +104,14 @@ func (p *proc) countExit(ws syscall.WaitStatus) {
 	}
 }
 
-// ready is what depends_on waits for: RUNNING, and healthy when checked.
-func (p *proc) ready() bool { return isReady(p.State(), p.health) }
+// ready is what depends_on waits for: RUNNING, and healthy when checked;
+// a one-shot's success (oneshot.go).
+func (p *proc) ready() bool {
+	if p.Config.Oneshot {
+		return oneshotDone(p)
+	}
+	return isReady(p.State(), p.health)
+}
 
 // Ready is the same rule for a snapshot (what /readyz counts).
 func (ps *ProcessStats) Ready() bool { return isReady(ps.State, ps.Health) }
