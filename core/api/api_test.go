@@ -621,3 +621,26 @@ func num(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// TestAPIPendingRestart: a program waiting out its restart_delay says when
+// it will start again, in the list and in its process event.
+func TestAPIPendingRestart(t *testing.T) {
+	t.Parallel()
+	d := startAPI(t, "[program:flaky]\ncommand=sh -c 'exit 3'\nstartsecs=0\nautorestart=true\nrestart_delay=600\n\n"+
+		"[program:steady]\ncommand=sleep 1000\nstartsecs=0\n")
+	d.WaitLog(t, "waiting 600 s before restarting flaky", 10*time.Second)
+	r := d.call(t, "GET", "/api/v1/processes/flaky", nil)
+	at, ok := r.field("restart_at").(float64)
+	now, _ := r.field("now").(float64)
+	if !ok || at < now+590 || at > now+601 {
+		t.Errorf("flaky restart_at %v (now %v): %s", r.field("restart_at"), now, r.Raw)
+	}
+	if r := d.call(t, "GET", "/api/v1/processes/steady", nil); r.field("restart_at") != nil {
+		t.Errorf("steady has a pending restart: %s", r.Raw)
+	}
+	// A stop cancels it.
+	d.call(t, "POST", "/api/v1/processes/flaky/stop", map[string]any{})
+	if r := d.call(t, "GET", "/api/v1/processes/flaky", nil); r.field("restart_at") != nil || r.field("statename") != "STOPPED" {
+		t.Errorf("after stop: %s", r.Raw)
+	}
+}

@@ -44,7 +44,8 @@ type Process struct {
 	CPUPercent  *float64 `json:"cpu_percent"`
 	MemoryBytes *int64   `json:"memory_bytes"`
 
-	// Lifecycle: null while not known.
+	// Lifecycle policies: null while none is pending.
+	RestartAt *int64 `json:"restart_at"` // unix seconds when a delayed automatic restart (restart_delay) is due
 	NextStart *int64 `json:"next_start"` // unix seconds of the next scheduled start
 
 	// Readiness notification (notify=, watchdog_secs=; sd_notify).
@@ -97,6 +98,11 @@ func (p *Process) setStats(st *supervisor.ProcessStats) {
 	if st.WatchdogSecs > 0 {
 		n := st.WatchdogTimeouts
 		p.WatchdogTimeouts = &n
+	}
+	p.RestartAt = nil
+	if !st.RestartAt.IsZero() {
+		at := st.RestartAt.Unix()
+		p.RestartAt = &at
 	}
 }
 
