@@ -55,6 +55,13 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, form map[string
 		code, text := faultOf(err)
 		page.Error = fmt.Sprintf("unexpected rpc fault [%d] %s", code, text)
 	}
+	page.Total = len(infos)
+	if len(infos) > maxRows {
+		// A big daemon: the first rows now, the rest from the JSON API
+		// (the page's script), not megabytes of HTML at every load.
+		infos = infos[:maxRows]
+		page.Partial = true
+	}
 	health, notifyStatus := h.healthByName()
 	page.Health = health != nil
 	for _, info := range infos {
@@ -188,11 +195,19 @@ func startError(err error) string {
 	return unexpected(err)
 }
 
+// maxRows is how many rows the status page is rendered with, as 4.2
+// renders them (scripts reading index.html find them); a daemon with more
+// processes gets the first maxRows and the script loads the rest from the
+// JSON API.
+const maxRows = 300
+
 type statusPage struct {
 	Message string
 	Error   string
 	Health  bool // some process has a healthcheck: show the Health column
 	Rows    []row
+	Total   int  // processes in all
+	Partial bool // Rows holds only the first maxRows of Total
 	Version string
 	Year    int
 }

@@ -536,3 +536,29 @@ func FuzzHandler(f *testing.F) {
 		}
 	})
 }
+
+// Up to maxRows processes the page carries every row as 4.2 renders it;
+// beyond, only the first maxRows and a note, the rest being the script's.
+func TestStatusPageBound(t *testing.T) {
+	f := newFake(t)
+	h := New(f)
+	rowRe := regexp.MustCompile(`<tr data-name="([^"]*)">`)
+	for i := 0; i < maxRows+50; i++ {
+		f.add(t, fmt.Sprintf("p%04d", i), fmt.Sprintf("p%04d", i), process.Running, "")
+		if n := len(f.procs); n == maxRows || n == maxRows+1 || n == maxRows+50 {
+			body := do(t, h, "GET", "/", "").Body.String()
+			rows := rowRe.FindAllStringSubmatch(body, -1)
+			want := min(n, maxRows)
+			if len(rows) != want || rows[0][1] != "p0000" || rows[want-1][1] != fmt.Sprintf("p%04d", want-1) {
+				t.Errorf("%d processes: %d rows", n, len(rows))
+			}
+			note := strings.Contains(body, `id="partial"`)
+			if note != (n > maxRows) {
+				t.Errorf("%d processes: note %v", n, note)
+			}
+			if n > maxRows && !strings.Contains(body, fmt.Sprintf("The first %d of %d processes", maxRows, n)) {
+				t.Errorf("%d processes: the note does not say how many", n)
+			}
+		}
+	}
+}
