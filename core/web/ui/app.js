@@ -55,13 +55,16 @@
     return (i ? n.toFixed(n < 10 ? 1 : 0) : n) + " " + u[i];
   };
   var describe = function (p) {
-    if (p.statename === "RUNNING") return "pid " + p.pid + ", uptime " + hms(uptimeOf(p));
-    if (p.restart_at) {
+    var d = p.description;
+    if (p.statename === "RUNNING") d = "pid " + p.pid + ", uptime " + hms(uptimeOf(p));
+    else if (p.restart_at) {
       // The daemon's text counted at the time it was read: count on here.
-      return p.description.replace(/,? ?restarting in \d+ s$/, "") + ", restarting in " +
+      d = d.replace(/,? ?restarting in \d+ s$/, "") + ", restarting in " +
         Math.max(0, Math.ceil(p.restart_at - nowSec())) + " s";
     }
-    return p.description;
+    // A notify program's STATUS=, as supervisorctl status shows it.
+    if (p.notify_status) d += (d ? ", " : "") + "status: " + p.notify_status;
+    return d;
   };
   var stateClass = function (st) {
     return st === "RUNNING" ? "statusrunning" : st === "FATAL" || st === "BACKOFF" ? "statuserror" : "statusnominal";
@@ -204,11 +207,20 @@
       rowCache = keep;
       top.style.height = first * ROW + "px";
       bottom.style.height = (view.length - last) * ROW + "px";
-      var same = nodes.length === shownNodes.length && nodes.every(function (n, k) { return n === shownNodes[k]; });
-      if (!same) {
-        tbody.replaceChildren.apply(tbody, [top].concat(nodes, [bottom]));
-        shownNodes = nodes;
+      // Touch only the rows that come or go: the others stay in the
+      // document as they are (a row being clicked is never detached).
+      var want = new Set(nodes);
+      for (var n = top.nextSibling; n !== bottom;) {
+        var nx = n.nextSibling;
+        if (!want.has(n)) tbody.removeChild(n);
+        n = nx;
       }
+      var at = top.nextSibling;
+      nodes.forEach(function (d) {
+        if (at === d) at = at.nextSibling;
+        else tbody.insertBefore(d, at);
+      });
+      shownNodes = nodes;
     };
     var pending = false, needRebuild = false;
     var schedule = function (rebuildToo) {
