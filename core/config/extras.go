@@ -100,6 +100,9 @@ func (l *loader) readSupervisordExtras(s *Supervisord, exp map[string]any) error
 	if s.ExitWhenDone, err = l.boolean(sec, "exit_when_done", "false", exp); err != nil {
 		return err
 	}
+	if s.Cgroups, err = l.boolean(sec, "cgroups", "false", exp); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -57,6 +57,8 @@ type loader struct {
 	containerLogs bool
 	// envFilesSeen are the environment files already checked (environ.go).
 	envFilesSeen map[string]bool
+	// cgroups is [supervisord] cgroups: every process gets a cgroup.
+	cgroups bool
 }
 
 // clientSection says which sections LoadClient needs the values of.
@@ -426,6 +428,7 @@ func (l *loader) readSupervisord(cfg *Config) error {
 		return err
 	}
 	l.containerLogs = s.ContainerLogs
+	l.cgroups = s.Cgroups
 	return nil
 }
 

@@ -79,6 +79,9 @@ type Supervisord struct {
 
 	// Environment files (issue 22, environ.go).
 	EnvironmentFiles []EnvFile // environment_file; nil when not set
+
+	// Resource control (resources.go): cgroups.
+	Cgroups bool
 }
 
 // Supervisorctl is the [supervisorctl] section.
@@ -221,6 +224,10 @@ type ProcessConfig struct {
 	// Readiness notification (issue 22, notify.go).
 	Notify       bool // notify: RUNNING on READY=1, not after startsecs
 	WatchdogSecs int  // watchdog_secs; 0 = no watchdog
+
+	// Resource control (resources.go): rlimit_*, cgroup limits, killmode,
+	// memory_restart; the zero value is 4.2's behaviour.
+	Resources Resources
 }
 
 // LogConfig is the configuration of one output stream of a process.

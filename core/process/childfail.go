@@ -51,6 +51,9 @@ type childSteps struct {
 	SetuidErr string   `json:"setuid_err,omitempty"` // 4.2's drop_privileges message known in advance
 	// WatchdogPID adds WATCHDOG_PID with the child's own pid (notify.go).
 	WatchdogPID bool `json:"watchdog_pid,omitempty"`
+	// Rlimits are set first, while the child still has the daemon's
+	// privileges (rlimits.go).
+	Rlimits []rlimitStep `json:"rlimits,omitempty"`
 }
 
 func init() {
@@ -78,6 +81,13 @@ func runChildSteps(spec string) {
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, childFailEnv+"=") && !(st.WatchdogPID && strings.HasPrefix(kv, "WATCHDOG_PID=")) {
 			env = append(env, kv)
+		}
+	}
+	for _, r := range st.Rlimits {
+		lim := syscall.Rlimit{Cur: r.Soft, Max: r.Hard}
+		if err := syscall.Setrlimit(r.Resource, &lim); err != nil {
+			say(fmt.Sprintf("couldn't set %s to %s: %s", r.Key, rlimitValue(r.Soft, r.Hard), errnoOf(err)))
+			return
 		}
 	}
 	if st.WatchdogPID {

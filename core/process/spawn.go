@@ -347,7 +347,8 @@ type forkJob struct {
 	argv      []string
 	attr      *syscall.ProcAttr
 	cred      *syscall.Credential
-	setuidErr string // 4.2's drop_privileges message, known before forking
+	setuidErr string       // 4.2's drop_privileges message, known before forking
+	rlimits   []rlimitStep // rlimit_* keys: set by the trampoline (rlimits.go)
 
 	sinks   []io.WriteCloser
 	inR     *os.File // the child's end of the stdin pipe; nil with Stdin's file
@@ -411,6 +412,9 @@ func (l *Launcher) prepare(p *Process) (*forkJob, error) {
 		return nil, err
 	}
 	j := &forkJob{cfg: cfg, filename: filename, argv: argv}
+	if j.rlimits, err = rlimitSteps(cfg); err != nil {
+		return nil, err
+	}
 
 	streams := []string{"stdout"}
 	if !cfg.RedirectStderr {
@@ -516,6 +520,13 @@ func (j *forkJob) fork() {
 	}
 	var err error
 	switch {
+	case j.rlimits != nil:
+		// The trampoline sets the limits, then does the steps ForkExec
+		// would (rlimits.go); its failures are reported by the child.
+		j.pid, err = forkSteps(childSteps{File: j.filename, Argv: j.argv, Dir: j.attr.Dir, UID: cfg.UID,
+			SetuidErr: j.setuidErr, Rlimits: j.rlimits, WatchdogPID: cfg.WatchdogSecs > 0}, j.attr, j.cred)
+		j.failedErr, j.err = err, err
+		return
 	case j.setuidErr != "":
 		err = syscall.EPERM
 	case cfg.WatchdogSecs > 0:

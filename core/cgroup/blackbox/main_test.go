@@ -1,0 +1,116 @@
+// Package blackbox tests resource control (rlimit_*, cgroups, killmode,
+// OOM, memory_restart, CPU and memory figures) on the real binary, as root.
+// Where the machine lacks a cgroup feature a test says which and fails:
+// CI runs as root on a machine that has them.
+package blackbox
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"super/core/testbin"
+)
+
+// helperArg makes the test binary run one of the programs below instead of
+// the tests: `blackbox.test resources-helper MODE ARGS…`.
+const helperArg = "resources-helper"
+
+func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == helperArg {
+		os.Exit(helper(os.Args[2], os.Args[3:]))
+	}
+	os.Exit(m.Run())
+}
+
+// helperCmd is the command line running helper mode with args.
+func helperCmd(t testing.TB, mode string, args ...string) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(append([]string{exe, helperArg, mode}, args...), " ")
+}
+
+func helper(mode string, args []string) int {
+	switch mode {
+	case "daemonize":
+		// daemonize PIDFILE: start a grandchild in a session of its own
+		// (out of reach of stopasgroup/killasgroup), write its pid, wait.
+		c := exec.Command("sleep", "300")
+		c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := c.Start(); err != nil {
+			return 3
+		}
+		writeFile(args[0], strconv.Itoa(c.Process.Pid))
+		c.Wait()
+	default:
+		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
+		return 2
+	}
+	return 0
+}
+
+// writeFile writes content atomically (readers never see half of it).
+func writeFile(path, content string) {
+	os.WriteFile(path+".tmp", []byte(content), 0o644)
+	os.Rename(path+".tmp", path)
+}
+
+// needRoot fails the test when not run as root: CI runs as root, so a
+// test of rlimits or cgroups there must run, not skip.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatalf("this test needs root (resource limits and cgroups); run it as root as CI does")
+	}
+}
+
+// conf is testbin.BaseConf with a unique identifier (cgroups are named
+// after it) and the given [supervisord] lines.
+func conf(t *testing.T, dir, supervisord string) string {
+	base := testbin.BaseConf(dir)
+	ident := "bbtest-" + filepath.Base(dir) + "-" + strconv.Itoa(os.Getpid())
+	base = strings.Replace(base, "identifier=testsup\n", "identifier="+ident+"\n"+supervisord, 1)
+	return base
+}
+
+// pidOf is the pid of a running process, from getProcessInfo.
+func pidOf(t testing.TB, d *testbin.Daemon, name string) int {
+	t.Helper()
+	info, _ := d.Call(t, "supervisor.getProcessInfo", name).(map[string]any)
+	pid, _ := info["pid"].(int)
+	if pid == 0 {
+		t.Fatalf("%s has no pid: %v", name, info)
+	}
+	return pid
+}
+
+// readPidFile waits for a pid written by a helper.
+func readPidFile(t testing.TB, path string) int {
+	t.Helper()
+	var pid int
+	if err := testbin.Poll(10*time.Second, func() bool {
+		b, _ := os.ReadFile(path)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return pid > 0
+	}); err != nil {
+		t.Fatalf("no pid in %s", path)
+	}
+	return pid
+}
+
+// waitLog polls the activity log until it contains want.
+func waitLog(t testing.TB, d *testbin.Daemon, want string, timeout time.Duration) {
+	t.Helper()
+	if err := testbin.Poll(timeout, func() bool { return strings.Contains(d.Log(), want) }); err != nil {
+		t.Fatalf("no log line containing %q within %v:\n%s", want, timeout, d.Log())
+	}
+}
