@@ -411,6 +411,10 @@ func (l *Launcher) prepare(p *Process) (*forkJob, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Resources.Cgroup || cfg.Resources.MemoryRestart > 0 {
+		// Never ignored silently: cgroup placement comes with core/cgroup.
+		return nil, fmt.Errorf("cannot enforce the cgroup keys of '%s': this build does not place programs in cgroups", cfg.Name)
+	}
 	j := &forkJob{cfg: cfg, filename: filename, argv: argv}
 	if j.rlimits, err = rlimitSteps(cfg); err != nil {
 		return nil, err
