@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"time"
 
+	"super/core/cgroup"
 	"super/core/config"
 )
 
@@ -63,6 +64,11 @@ type Options struct {
 	Spawner Spawner                                 // starts children (required)
 	Kill    func(pid int, sig syscall.Signal) error // syscall.Kill when nil
 	Notify  func(Change)                            // called after every transition; may be nil
+
+	// Resource control (cgroups.go): the process's cgroup, nil without
+	// one; CgroupErr says why a process that needs one has none.
+	Cgroup    *cgroup.Group
+	CgroupErr string
 }
 
 // Process is one configured process and its current state. Only the
@@ -91,6 +97,8 @@ type Process struct {
 	runSince time.Time     // when the process last entered RUNNING
 
 	notReadyStop bool // stopped for not sending READY=1 in time: BACKOFF when reaped (notify.go)
+	// killmode=cgroup (cgroups.go): the main child's exit, until the cgroup is empty.
+	held *syscall.WaitStatus
 }
 
 // New returns a process in the STOPPED state.
@@ -299,6 +307,9 @@ func (p *Process) Kill(sig syscall.Signal) string {
 	if asGroup {
 		how = "process group "
 	}
+	if p.killsCgroup() {
+		how = "cgroup "
+	}
 	log.Debug("killing %s (pid %d) %swith signal %s", p.Name(), p.pid, how, SignalName(sig))
 
 	p.killing = true
@@ -310,7 +321,11 @@ func (p *Process) Kill(sig syscall.Signal) string {
 	if asGroup {
 		target = -p.pid
 	}
-	if err := p.opts.Kill(target, sig); err != nil {
+	kill := p.opts.Kill
+	if p.killsCgroup() {
+		kill = func(int, syscall.Signal) error { return p.signalCgroup(sig) }
+	}
+	if err := kill(target, sig); err != nil {
 		if errors.Is(err, syscall.ESRCH) {
 			// It exited on its own; the reaper will tell.
 			log.Debug("unable to signal %s (pid %d), it probably just exited on its own: %s", p.Name(), p.pid, err)
@@ -364,6 +379,9 @@ func (p *Process) ExitExpected(es int) bool {
 // STOPPING → STOPPED after a stop, STARTING → BACKOFF when it exited before
 // startsecs, RUNNING → EXITED otherwise.
 func (p *Process) Finish(ws syscall.WaitStatus) {
+	if p.held == nil && p.holdExit(ws) {
+		return
+	}
 	es, msg := DecodeWaitStatus(ws)
 	now := p.opts.Now()
 	log := p.opts.Log
@@ -512,6 +530,7 @@ func (p *Process) transition(mood Mood, st Starter) (finish func()) {
 			}
 		}
 	case Stopping:
+		p.cgroupDrained()
 		if p.state == Stopping && !p.delay.IsZero() && !now.Before(p.delay) {
 			log.Warn("killing '%s' (%d) with SIGKILL", p.Name(), p.pid)
 			p.Kill(syscall.SIGKILL)
@@ -538,6 +557,13 @@ func (p *Process) NextDeadline(mood Mood) time.Time {
 			return p.delay.Add(time.Nanosecond)
 		}
 	case Stopping:
+		if p.held != nil {
+			// killmode=cgroup: the rest of the cgroup is looked at again
+			// shortly (only while a stop waits for it).
+			if next := p.opts.Now().Add(heldPoll); p.delay.IsZero() || next.Before(p.delay) {
+				return next
+			}
+		}
 		return p.delay
 	default:
 		if mood > MoodRestarting && p.shouldAutoStart() {

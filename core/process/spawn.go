@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"super/core/cgroup"
 	"super/core/config"
 	"super/core/pyrepr"
 )
@@ -347,8 +348,10 @@ type forkJob struct {
 	argv      []string
 	attr      *syscall.ProcAttr
 	cred      *syscall.Credential
-	setuidErr string       // 4.2's drop_privileges message, known before forking
-	rlimits   []rlimitStep // rlimit_* keys: set by the trampoline (rlimits.go)
+	setuidErr string            // 4.2's drop_privileges message, known before forking
+	rlimits   []rlimitStep      // rlimit_* keys: set by the trampoline (rlimits.go)
+	place     *cgroup.Placement // the process's cgroup (cgroups.go); nil without one
+	placeErr  error             // entering the v1 cgroups for the fork failed
 
 	sinks   []io.WriteCloser
 	inR     *os.File // the child's end of the stdin pipe; nil with Stdin's file
@@ -371,6 +374,7 @@ func (j *forkJob) closeChildEnds() {
 // abandon releases everything prepare made, for a spawn that failed.
 func (j *forkJob) abandon() {
 	j.closeChildEnds()
+	j.place.Close()
 	closeFile(&j.inW)
 	closeFDs(&j.outR)
 	if j.release != nil {
@@ -410,10 +414,6 @@ func (l *Launcher) prepare(p *Process) (*forkJob, error) {
 	filename, argv, err := resolveIn(cfg, search)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Resources.Cgroup || cfg.Resources.MemoryRestart > 0 {
-		// Never ignored silently: cgroup placement comes with core/cgroup.
-		return nil, fmt.Errorf("cannot enforce the cgroup keys of '%s': this build does not place programs in cgroups", cfg.Name)
 	}
 	j := &forkJob{cfg: cfg, filename: filename, argv: argv}
 	if j.rlimits, err = rlimitSteps(cfg); err != nil {
@@ -504,6 +504,10 @@ func (l *Launcher) prepare(p *Process) (*forkJob, error) {
 			Credential: j.cred,
 		},
 	}
+	if err := j.placeInCgroup(p); err != nil {
+		j.abandon()
+		return nil, err
+	}
 	return j, nil
 }
 
@@ -522,7 +526,14 @@ func (j *forkJob) fork() {
 		spawnMu.RLock()
 		defer spawnMu.RUnlock()
 	}
-	var err error
+	// The child starts in its cgroup (cgroups.go): the thread that forks
+	// is in the v1 ones meanwhile.
+	leave, err := j.place.Enter()
+	if err != nil {
+		j.placeErr = err
+		return
+	}
+	defer leave()
 	switch {
 	case j.rlimits != nil:
 		// The trampoline sets the limits, then does the steps ForkExec
@@ -551,6 +562,11 @@ func (j *forkJob) fork() {
 func (j *forkJob) finish() (Child, error) {
 	cfg, err := j.cfg, j.err
 	j.closeChildEnds()
+	j.place.Close()
+	if j.placeErr != nil {
+		j.abandon()
+		return nil, fmt.Errorf("cannot give '%s' its cgroup: %v", cfg.Name, j.placeErr)
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, syscall.EAGAIN):

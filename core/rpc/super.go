@@ -21,6 +21,7 @@ func (a *API) superMethods() []method {
 		{"super.getAllProcessStats", 0, 0, a.getAllProcessStats},
 		{"super.getProcessNotify", 1, 1, a.getProcessNotify},
 		{"super.getAllProcessNotify", 0, 1, a.getAllProcessNotify},
+		{"super.getAllProcessResources", 0, 0, a.getAllProcessResources}, // resources.go
 	}
 }
 

@@ -4,8 +4,10 @@ import (
 	"syscall"
 	"time"
 
+	"super/core/config"
 	"super/core/health"
 	"super/core/process"
+	"super/core/usage"
 )
 
 // What super tracks per process beyond 4.2's getProcessInfo, for its own
@@ -57,18 +59,64 @@ type ProcessStats struct {
 	WatchdogSecs     int    // watchdog_secs; 0 = none
 	NotifyStatus     string // the last STATUS= since the spawn
 	WatchdogTimeouts int    // watchdog timeouts since the daemon (or this group) started
+
+	// Resource control (resources.go).
+	Pid       int               // the child's pid; 0 when not running
+	Resources *config.Resources // the configured limits (shared, read-only)
+	Cgroup    bool              // the process has a cgroup
+	OOMKills  int64             // processes of its cgroup the OOM killer killed
+	Usage     *usage.Figures    // CPU and memory of its tree; nil unless asked for (WithUsage)
 }
 
-// Stats returns every process's counters, in getAllProcessInfo's order.
-func (s *Supervisor) Stats() ([]ProcessStats, error) {
+// StatsOption changes what Stats reads.
+type StatsOption int
+
+// WithUsage makes Stats read every process's CPU and memory figures
+// (ProcessStats.Usage), off the loop: a pass over /proc and a few cgroup
+// files, only when a caller asks.
+const WithUsage StatsOption = 1
+
+// Stats returns every process's counters, in getAllProcessInfo's order;
+// with WithUsage also the CPU and memory of each one's tree.
+func (s *Supervisor) Stats(opts ...StatsOption) ([]ProcessStats, error) {
 	var out []ProcessStats
+	var targets []usage.Target
+	var oomBase []int64
+	withUsage := false
+	for _, o := range opts {
+		withUsage = withUsage || o == WithUsage
+	}
 	err := s.call(func() error {
 		if err := s.checkMood(); err != nil {
 			return err
 		}
-		out = s.statsOf(s.listing())
+		procs := s.listing()
+		out = s.statsOf(procs)
+		if withUsage {
+			targets = make([]usage.Target, len(procs))
+			oomBase = make([]int64, len(procs))
+			for i, p := range procs {
+				targets[i] = usage.Target{Pid: p.Pid(), Cgroup: p.Cgroup()}
+				oomBase[i] = p.res.oomBase
+			}
+		}
 		return nil
 	})
+	if err == nil && withUsage {
+		figs := usage.Sample(targets)
+		for i := range out {
+			if figs[i].OK {
+				out[i].Usage = &figs[i]
+			}
+			// OOM kills of a running child's cgroup not counted yet
+			// (a worker killed while the main process lives on).
+			if cg := targets[i].Cgroup; cg != nil && targets[i].Pid != 0 {
+				if now := cg.OOMKills(); now > oomBase[i] {
+					out[i].OOMKills += now - oomBase[i]
+				}
+			}
+		}
+	}
 	return out, err
 }
 
@@ -89,6 +137,9 @@ func (s *Supervisor) statsOf(procs []*proc) []ProcessStats {
 		if p.nt != nil {
 			out[i].NotifyStatus, out[i].WatchdogTimeouts = p.nt.status, p.nt.timeouts
 		}
+		// Resource control (resources.go).
+		out[i].Pid, out[i].Resources, out[i].Cgroup = p.Pid(), &p.Config.Resources, p.Cgroup() != nil
+		out[i].OOMKills = p.res.oomKills
 	}
 	return out
 }

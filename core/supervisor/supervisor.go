@@ -130,6 +130,7 @@ type Supervisor struct {
 	probeKids  health.Children // exec health checks' children, shared with the reaper (health.go)
 	draining   sync.WaitGroup  // output readers of reaped children still copying (awaitOutput)
 	notif      *notifyHub      // the sd_notify socket; nil until a process needs it (notify.go)
+	cgroups    cgroupState     // the daemon's cgroup tree (resources.go)
 }
 
 type group struct {
@@ -150,6 +151,7 @@ type proc struct {
 	dep       depState     // depends_on relations (depends.go)
 	hc        *healthRun   // health checking; nil without a healthcheck (health.go)
 	nt        *notifyState // sd_notify status and watchdog; nil unless notify or watchdog_secs (notify.go)
+	res       resState     // OOM kills, memory_restart (resources.go)
 }
 
 // waiter is a request that completes on a later state change (4.2's
@@ -349,10 +351,13 @@ func (s *Supervisor) addGroupChecked(gc *config.GroupConfig, dir *dirCheck) bool
 		}
 		p.stdoutLog = s.resolveLog(pc, pc.Stdout.Logfile, "stdout", &auto)
 		p.stderrLog = s.resolveLog(pc, pc.Stderr.Logfile, "stderr", &auto)
+		cg, noCgroup := s.cgroupFor(pc)
 		p.Process = process.New(pc, process.Options{
-			Log:     s.log,
-			Spawner: s.launcher,
-			Notify:  s.onChange,
+			Log:       s.log,
+			Spawner:   s.launcher,
+			Notify:    s.onChange,
+			Cgroup:    cg,
+			CgroupErr: noCgroup,
 		})
 		g.procs = append(g.procs, p)
 		g.byName[pc.Name] = p
@@ -469,6 +474,7 @@ func (s *Supervisor) onChange(c process.Change) {
 	}
 	s.healthChange(c)
 	s.notifyChange(c)
+	s.memoryChange(c)
 	if g := s.groups[p.Config.Group]; g != nil && g.pool != nil {
 		if l := g.pool.Listener(p.Name()); l != nil {
 			l.SetRunning(c.To == process.Running)
@@ -630,6 +636,7 @@ func (s *Supervisor) serveWaiting() {
 func (s *Supervisor) track(p *proc, before int) {
 	if pid := p.Pid(); pid != 0 && pid != before {
 		s.pids[pid] = p
+		s.resourcesSpawned(p)
 		p.launched, _ = p.Child().(*process.Launched)
 		if p.group.pool != nil && p.launched != nil {
 			if l := p.group.pool.Listener(p.Name()); l != nil {
@@ -677,6 +684,7 @@ func (s *Supervisor) reap() {
 		}
 		p.countExit(ws)
 		p.Finish(ws)
+		s.resourcesReaped(p)
 		if p.launched != nil {
 			s.draining.Add(1)
 			go func(l *process.Launched) {

@@ -59,7 +59,9 @@ func (e Engine) MainLogFile() string {
 	return e.Log.Path()
 }
 
-func (e Engine) Stats() ([]supervisor.ProcessStats, error) { return e.Sup.Stats() }
+// Stats reads the CPU and memory figures too: the web UI and /metrics
+// are among the readers that ask for them.
+func (e Engine) Stats() ([]supervisor.ProcessStats, error) { return e.Sup.Stats(supervisor.WithUsage) }
 
 // NotifyStats is the notify socket's counters (for /metrics).
 func (e Engine) NotifyStats() (supervisor.NotifyStats, error) { return e.Sup.NotifyStats() }

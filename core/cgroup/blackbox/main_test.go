@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -51,6 +51,57 @@ func helper(mode string, args []string) int {
 		}
 		writeFile(args[0], strconv.Itoa(c.Process.Pid))
 		c.Wait()
+	case "alloc":
+		// alloc MB [PIDFILE]: allocate and touch MB MiB, write own pid, wait.
+		mb, _ := strconv.Atoi(args[0])
+		mem := make([]byte, mb<<20)
+		for i := 0; i < len(mem); i += 4096 {
+			mem[i] = 1
+		}
+		if len(args) > 1 {
+			writeFile(args[1], strconv.Itoa(os.Getpid()))
+		}
+		fmt.Println("allocated", mb, "MiB")
+		time.Sleep(300 * time.Second)
+		mem[0]++
+	case "busy":
+		// busy: spin on one CPU forever.
+		x := 0
+		for {
+			x++
+		}
+	case "tree":
+		// tree N MB SPIN_MS PIDFILE: start N children that each burn
+		// SPIN_MS of CPU and hold MB MiB, burn and hold the same itself,
+		// then write "ready" to PIDFILE and wait.
+		n, _ := strconv.Atoi(args[0])
+		exe, _ := os.Executable()
+		var kids []*exec.Cmd
+		for i := 0; i < n; i++ {
+			ready := fmt.Sprintf("%s.%d", args[3], i)
+			c := exec.Command(exe, helperArg, "tree", "0", args[1], args[2], ready)
+			if err := c.Start(); err != nil {
+				return 3
+			}
+			kids = append(kids, c)
+			for {
+				if _, err := os.Stat(ready); err == nil {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		mb, _ := strconv.Atoi(args[1])
+		mem := make([]byte, mb<<20)
+		for i := 0; i < len(mem); i += 4096 {
+			mem[i] = byte(i)
+		}
+		ms, _ := strconv.Atoi(args[2])
+		for end := time.Now().Add(time.Duration(ms) * time.Millisecond); time.Now().Before(end); {
+		}
+		writeFile(args[3], "ready")
+		time.Sleep(300 * time.Second)
+		mem[0]++
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		return 2
@@ -73,11 +124,15 @@ func needRoot(t *testing.T) {
 	}
 }
 
+var confSeq atomic.Int64
+
 // conf is testbin.BaseConf with a unique identifier (cgroups are named
 // after it) and the given [supervisord] lines.
 func conf(t *testing.T, dir, supervisord string) string {
 	base := testbin.BaseConf(dir)
-	ident := "bbtest-" + filepath.Base(dir) + "-" + strconv.Itoa(os.Getpid())
+	// Unique per test and run: a daemon kills what it finds in the cgroups
+	// of its identifier (leftovers of a crashed daemon).
+	ident := fmt.Sprintf("bbtest-%d-%d-%s", os.Getpid(), confSeq.Add(1), strings.NewReplacer("/", "-").Replace(t.Name()))
 	base = strings.Replace(base, "identifier=testsup\n", "identifier="+ident+"\n"+supervisord, 1)
 	return base
 }

@@ -1,0 +1,333 @@
+package blackbox
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"super/core/testbin"
+)
+
+// needCgroup fails (never skips) when the machine cannot give programs a
+// cgroup with ctrl, saying what is missing: CI has it.
+func needCgroup(t *testing.T, ctrls ...string) {
+	t.Helper()
+	needRoot(t)
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ctrls {
+		ok := false
+		for _, l := range strings.Split(string(b), "\n") {
+			f := strings.Fields(l)
+			if len(f) < 3 {
+				continue
+			}
+			opts := f[len(f)-1]
+			if strings.Contains(l, " - cgroup ") && strings.Contains(","+opts+",", ","+c+",") {
+				ok = true
+			}
+		}
+		if !ok {
+			// cgroup v2 with the controller available?
+			if root := v2Root(string(b)); root != "" {
+				cs, _ := os.ReadFile(filepath.Join(root, "cgroup.controllers"))
+				ok = strings.Contains(" "+string(cs)+" ", " "+strings.TrimSpace(c)+" ") || strings.Contains(string(cs), c)
+			}
+		}
+		if !ok {
+			t.Fatalf("this machine has no %s cgroup controller (neither v1 nor v2); this test needs one (CI has it)", c)
+		}
+	}
+}
+
+func v2Root(mountinfo string) string {
+	for _, l := range strings.Split(mountinfo, "\n") {
+		if strings.Contains(l, " - cgroup2 ") {
+			return strings.Fields(l)[4]
+		}
+	}
+	return ""
+}
+
+// resources calls super.getAllProcessResources and returns name's struct.
+func resources(t testing.TB, d *testbin.Daemon, name string) map[string]any {
+	t.Helper()
+	all, _ := d.Call(t, "super.getAllProcessResources").([]any)
+	for _, e := range all {
+		m, _ := e.(map[string]any)
+		if m["name"] == name {
+			return m
+		}
+	}
+	t.Fatalf("no resources for %s in %v", name, all)
+	return nil
+}
+
+func alive(pid int) bool {
+	p, ok := testbin.ReadProc(pid)
+	return ok && !p.Zombie()
+}
+
+// killmode=cgroup stops what a program daemonized; without it (4.2's
+// behaviour, even with stopasgroup) the daemonized grandchild survives.
+func TestKillmodeCgroupStopsDaemonizedGrandchild(t *testing.T) {
+	needCgroup(t, "pids")
+	t.Parallel()
+	dir := t.TempDir()
+	plainPid, treePid := filepath.Join(dir, "plain.pid"), filepath.Join(dir, "tree.pid")
+	d := testbin.StartConf(t, false, dir, conf(t, dir, "")+fmt.Sprintf(`
+[program:plain]
+command=%s
+startsecs=0
+stopasgroup=true
+killasgroup=true
+
+[program:tree]
+command=%s
+startsecs=0
+killmode=cgroup
+`, helperCmd(t, "daemonize", plainPid), helperCmd(t, "daemonize", treePid)))
+	d.WaitState(t, "plain", "RUNNING", 10*time.Second)
+	d.WaitState(t, "tree", "RUNNING", 10*time.Second)
+	plainGC, treeGC := readPidFile(t, plainPid), readPidFile(t, treePid)
+	t.Cleanup(func() { syscall.Kill(plainGC, syscall.SIGKILL); syscall.Kill(treeGC, syscall.SIGKILL) })
+
+	d.Call(t, "supervisor.stopProcess", "plain", true)
+	d.Call(t, "supervisor.stopProcess", "tree", true)
+	// STOPPED only once the cgroup is empty: no polling needed here.
+	if alive(treeGC) {
+		t.Errorf("killmode=cgroup: the daemonized grandchild %d still runs after stop returned", treeGC)
+	}
+	if !alive(plainGC) {
+		t.Errorf("killmode=process: the daemonized grandchild %d was killed, 4.2 leaves it running", plainGC)
+	}
+	waitLog(t, d, "stopped: tree (", 5*time.Second)
+}
+
+// A grandchild that ignores the stop signal is killed with the whole
+// cgroup after stopwaitsecs.
+func TestKillmodeCgroupSigkillsTheCgroup(t *testing.T) {
+	needCgroup(t, "pids")
+	t.Parallel()
+	dir := t.TempDir()
+	gcPid := filepath.Join(dir, "gc.pid")
+	d := testbin.StartConf(t, false, dir, conf(t, dir, "")+fmt.Sprintf(`
+[program:stubborn]
+command=/bin/sh -c 'sh -c "trap \"\" TERM; echo \$\$ > %s; while :; do sleep 1; done" & wait'
+startsecs=0
+stopwaitsecs=1
+killmode=cgroup
+`, gcPid))
+	d.WaitState(t, "stubborn", "RUNNING", 10*time.Second)
+	gc := readPidFile(t, gcPid)
+	t.Cleanup(func() { syscall.Kill(gc, syscall.SIGKILL) })
+	start := time.Now()
+	d.Call(t, "supervisor.stopProcess", "stubborn", true)
+	if alive(gc) {
+		t.Fatalf("the grandchild ignoring SIGTERM survived the stop")
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("stop took %v: the SIGKILL came before stopwaitsecs", took)
+	}
+	waitLog(t, d, "killing 'stubborn'", 5*time.Second)
+}
+
+// memory_max: a program allocating past it is killed by the OOM killer;
+// that is logged beside 4.2's exited: line and counted.
+func TestMemoryMaxOOMDetected(t *testing.T) {
+	needCgroup(t, "memory")
+	t.Parallel()
+	dir := t.TempDir()
+	d := testbin.StartConf(t, false, dir, conf(t, dir, "")+fmt.Sprintf(`
+[program:hog]
+command=%s
+startsecs=0
+autorestart=false
+memory_max=48MB
+`, helperCmd(t, "alloc", "256")))
+	d.WaitState(t, "hog", "EXITED", 30*time.Second)
+	waitLog(t, d, "exited: hog (terminated by SIGKILL; not expected)", 5*time.Second)
+	waitLog(t, d, "WARN oom: the OOM killer killed 1 process(es) of hog (memory_max=50331648)", 5*time.Second)
+	r := resources(t, d, "hog")
+	if r["oom_kills"] != 1 || r["memory_max_kb"] != 48*1024 || r["cgroup"] != true {
+		t.Errorf("resources %v: want oom_kills 1, memory_max_kb 49152, cgroup true", r)
+	}
+	// The exited: line is 4.2's own, the WARN comes after it.
+	log := d.Log()
+	if strings.Index(log, "exited: hog") > strings.Index(log, "oom: ") {
+		t.Errorf("the oom WARN comes before the exited: line:\n%s", log)
+	}
+}
+
+// pids_max: the program's tree cannot fork past it. The subshell can
+// start two sleeps (shell, subshell and two sleeps make 4), the third fork
+// fails; once the subshell is gone the outer shell forks its last sleep.
+func TestPidsMaxForkFails(t *testing.T) {
+	needCgroup(t, "pids")
+	t.Parallel()
+	dir := t.TempDir()
+	d := testbin.StartConf(t, false, dir, conf(t, dir, "")+`
+[program:forker]
+command=/bin/sh -c '(sleep 300 & sleep 300 & sleep 300 & sleep 300 & wait); echo subshell exit $?; exec sleep 300'
+startsecs=0
+autorestart=false
+pids_max=4
+killmode=cgroup
+redirect_stderr=true
+stdout_logfile=%(here)s/forker.log
+`)
+	d.WaitState(t, "forker", "RUNNING", 10*time.Second)
+	out := filepath.Join(dir, "forker.log")
+	if err := testbin.Poll(10*time.Second, func() bool {
+		b, _ := os.ReadFile(out)
+		return bytes.Contains(b, []byte("subshell exit"))
+	}); err != nil {
+		b, _ := os.ReadFile(out)
+		t.Fatalf("the subshell never ended:\n%s", b)
+	}
+	b, _ := os.ReadFile(out)
+	if !bytes.Contains(bytes.ToLower(b), []byte("fork")) || bytes.Contains(b, []byte("subshell exit 0")) {
+		t.Errorf("want a fork failure and a failed subshell in the program's output:\n%s", b)
+	}
+	r := resources(t, d, "forker")
+	if r["pids_max"] != 4 {
+		t.Errorf("resources %v: want pids_max 4", r)
+	}
+	if n, _ := r["processes"].(int); n > 4 {
+		t.Errorf("the tree has %d processes, above pids_max=4", n)
+	}
+	d.Call(t, "supervisor.stopProcess", "forker", true)
+}
+
+// cpu_quota=50%: a busy loop gets about half a CPU, measured from its
+// CPU time over windows of wall time. Not parallel: the other tests of the
+// package would take the CPU it is measured on. The machine may be busy
+// with other work too, so a control busy loop without a quota runs beside
+// it: a window counts only when the control got nearly a whole core (the
+// CPU was there to take), and windows are measured until one does. The
+// quota's cap is checked in every window.
+func TestCPUQuotaHalfACore(t *testing.T) {
+	needCgroup(t, "cpu")
+	dir := t.TempDir()
+	d := testbin.StartConf(t, false, dir, conf(t, dir, "")+fmt.Sprintf(`
+[program:spin]
+command=%[1]s
+startsecs=0
+cpu_quota=50%%
+cpu_weight=10000
+environment=GOMAXPROCS="1"
+
+[program:control]
+command=%[1]s
+startsecs=0
+cpu_weight=10000
+environment=GOMAXPROCS="1"
+`, helperCmd(t, "busy")))
+	d.WaitState(t, "spin", "RUNNING", 10*time.Second)
+	d.WaitState(t, "control", "RUNNING", 10*time.Second)
+	spin, control := pidOf(t, d, "spin"), pidOf(t, d, "control")
+	cpu := func(pid int) float64 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+		u, _ := strconv.ParseFloat(f[11], 64)
+		s, _ := strconv.ParseFloat(f[12], 64)
+		return (u + s) / 100
+	}
+	const window = 2 * time.Second
+	var seen []string
+	for range 10 {
+		s0, c0, t0 := cpu(spin), cpu(control), time.Now()
+		testbin.Poll(2*window, func() bool { return time.Since(t0) >= window })
+		wall := time.Since(t0).Seconds()
+		share, free := (cpu(spin)-s0)/wall, (cpu(control)-c0)/wall
+		seen = append(seen, fmt.Sprintf("%.0f%% (control %.0f%%)", share*100, free*100))
+		if share > 0.60 {
+			t.Fatalf("busy loop with cpu_quota=50%% got %.1f%% of a core over %.1f s", share*100, wall)
+		}
+		if free >= 0.9 {
+			t.Logf("busy loop with cpu_quota=50%%: %.1f%% of a core (control without quota: %.1f%%)", share*100, free*100)
+			if share < 0.40 {
+				t.Errorf("busy loop got %.1f%% of a core, want 40-60%% with cpu_quota=50%%", share*100)
+			}
+			return
+		}
+	}
+	t.Fatalf("the machine never had a free core to measure on: windows %v", seen)
+}
+
+// A daemon killed with -9 leaves its programs running; the next daemon
+// with the same identifier finds them in their cgroups, logs and kills
+// them before starting its own: nothing runs twice.
+func TestLeftoversOfACrashedDaemon(t *testing.T) {
+	needCgroup(t, "pids")
+	t.Parallel()
+	dir := t.TempDir()
+	gcPid := filepath.Join(dir, "gc.pid")
+	text := conf(t, dir, "cgroups=true\n") + fmt.Sprintf(`
+[program:worker]
+command=%s
+startsecs=0
+`, helperCmd(t, "daemonize", gcPid))
+	first := testbin.StartConf(t, false, dir, text)
+	first.WaitState(t, "worker", "RUNNING", 10*time.Second)
+	oldChild, oldGC := pidOf(t, first, "worker"), readPidFile(t, gcPid)
+	t.Cleanup(func() { syscall.Kill(oldChild, syscall.SIGKILL); syscall.Kill(oldGC, syscall.SIGKILL) })
+	first.Signal(syscall.SIGKILL)
+	first.Wait(10 * time.Second)
+	if !alive(oldChild) || !alive(oldGC) {
+		t.Fatalf("the programs did not outlive the daemon's kill -9 (child alive %v, grandchild %v)", alive(oldChild), alive(oldGC))
+	}
+	os.Remove(gcPid)
+	os.Remove(filepath.Join(dir, "s.sock"))
+
+	second := testbin.StartConf(t, false, dir, text)
+	second.WaitState(t, "worker", "RUNNING", 10*time.Second)
+	if alive(oldChild) || alive(oldGC) {
+		t.Errorf("the previous run's worker (%d) or its grandchild (%d) still runs beside the new one", oldChild, oldGC)
+	}
+	log := second.Log()
+	leftover := fmt.Sprintf("WARN cgroups: worker:worker has 2 process(es) left from a previous run (pids [%d %d]): killing them", min(oldChild, oldGC), max(oldChild, oldGC))
+	i, j := strings.LastIndex(log, leftover), strings.LastIndex(log, "spawned: 'worker'")
+	if i < 0 || j < i {
+		t.Errorf("want %q before the new spawn:\n%s", leftover, log)
+	}
+	newChild, newGC := pidOf(t, second, "worker"), readPidFile(t, gcPid)
+	t.Cleanup(func() { syscall.Kill(newGC, syscall.SIGKILL) })
+	if newChild == oldChild {
+		t.Errorf("same pid")
+	}
+}
+
+// The features line: one INFO line at start saying what the daemon has,
+// only when some program uses cgroups (a 4.2 config's log is unchanged).
+func TestCgroupFeaturesLine(t *testing.T) {
+	needCgroup(t, "pids")
+	t.Parallel()
+	dir := t.TempDir()
+	d := testbin.StartConf(t, false, dir, conf(t, dir, "")+`
+[program:a]
+command=sleep 300
+pids_max=10
+`)
+	d.WaitState(t, "a", "RUNNING", 10*time.Second)
+	if n := strings.Count(d.Log(), "INFO cgroups: super.bbtest-"); n != 1 || !strings.Contains(d.Log(), "pids ") {
+		t.Errorf("%d features lines, want 1:\n%s", n, d.Log())
+	}
+	dir2 := t.TempDir()
+	d2 := testbin.StartConf(t, false, dir2, conf(t, dir2, "")+"[program:b]\ncommand=sleep 300\n")
+	d2.WaitState(t, "b", "RUNNING", 10*time.Second)
+	if strings.Contains(d2.Log(), "cgroups") {
+		t.Errorf("a config without cgroup keys logs about cgroups:\n%s", d2.Log())
+	}
+}
