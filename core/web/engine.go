@@ -59,9 +59,13 @@ func (e Engine) MainLogFile() string {
 	return e.Log.Path()
 }
 
-// Stats reads the CPU and memory figures too: the web UI and /metrics
-// are among the readers that ask for them.
-func (e Engine) Stats() ([]supervisor.ProcessStats, error) { return e.Sup.Stats(supervisor.WithUsage) }
+func (e Engine) Stats() ([]supervisor.ProcessStats, error) { return e.Sup.Stats() }
+
+// StatsWithUsage is Stats with every process's CPU and memory figures
+// (resources.go): read for a scrape or a status page, not for probes.
+func (e Engine) StatsWithUsage() ([]supervisor.ProcessStats, error) {
+	return e.Sup.Stats(supervisor.WithUsage)
+}
 
 // NotifyStats is the notify socket's counters (for /metrics).
 func (e Engine) NotifyStats() (supervisor.NotifyStats, error) { return e.Sup.NotifyStats() }

@@ -38,13 +38,17 @@ const metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 // stats asks the backend for every process's stats, giving up when ctx
 // ends (the engine's loop is stuck, or the client left).
 func (h *Handler) stats(ctx context.Context) ([]supervisor.ProcessStats, error) {
+	return h.statsOf(ctx, h.b.Stats)
+}
+
+func (h *Handler) statsOf(ctx context.Context, read func() ([]supervisor.ProcessStats, error)) ([]supervisor.ProcessStats, error) {
 	type answer struct {
 		stats []supervisor.ProcessStats
 		err   error
 	}
 	ch := make(chan answer, 1)
 	go func() {
-		s, err := h.b.Stats()
+		s, err := read()
 		ch <- answer{s, err}
 	}()
 	select {
@@ -150,7 +154,7 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), probeTimeout)
 	defer cancel()
-	all, err := h.stats(ctx)
+	all, err := h.statsOf(ctx, h.usageStats())
 	up := err == nil
 	bp := metricsBufs.Get().(*[]byte)
 	b := appendMetrics((*bp)[:0], all, up, time.Now())
@@ -159,6 +163,7 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 			b = appendNotifyMetrics(b, st)
 		}
 	}
+	b = appendResourceMetrics(b, all)
 	hdr := w.Header()
 	noCache(hdr)
 	hdr.Set("Content-Type", metricsContentType)

@@ -64,6 +64,8 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, form map[string
 	}
 	health, notifyStatus := h.healthByName()
 	page.Health = health != nil
+	usage := h.usageByName() // resources.go
+	page.Usage = usage != nil
 	for _, info := range infos {
 		rw := rowFor(info)
 		if st, ok := notifyStatus[rw.Namespec]; ok { // a notify program's STATUS=, as in supervisorctl status
@@ -71,6 +73,9 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, form map[string
 				rw.Description += ", "
 			}
 			rw.Description += "status: " + st
+		}
+		if u, ok := usage[rw.Namespec]; ok {
+			rw.CPU, rw.Memory = u.cpu, u.mem
 		}
 		// As in supervisorctl status, only a RUNNING process shows its
 		// verdict: the engine keeps the last one after the process
@@ -205,6 +210,7 @@ type statusPage struct {
 	Message string
 	Error   string
 	Health  bool // some process has a healthcheck: show the Health column
+	Usage   bool // some process has resource keys: show the CPU and Memory columns
 	Rows    []row
 	Total   int  // processes in all
 	Partial bool // Rows holds only the first maxRows of Total
@@ -221,6 +227,7 @@ type row struct {
 	Pid         int
 	Health      string // "healthy", "unhealthy", "starting"; "" without a healthcheck or when not RUNNING
 	HealthClass string
+	CPU, Memory string // resource figures of a running process's tree ("" when none)
 	Actions     []actionLink
 }
 
