@@ -255,3 +255,14 @@ func procsIn(dir string) []int {
 	}
 	return out
 }
+
+// Remove removes the tree's (empty) directories.
+func (t *Tree) Remove() {
+	done := map[string]bool{}
+	for _, d := range t.dirs {
+		if !done[d] {
+			done[d] = true
+			syscall.Rmdir(d)
+		}
+	}
+}
