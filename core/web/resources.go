@@ -48,21 +48,33 @@ var resourceFamilies = [...]resourceFamily{
 			return float64(ps.Usage.MemoryBytes), true
 		}},
 	{"super_process_oom_kills_total", "counter", "Processes of the program's cgroup killed by the OOM killer (only programs with a cgroup).",
-		func(ps *supervisor.ProcessStats, _ *config.Resources) (float64, bool) { return float64(ps.OOMKills), ps.Cgroup }},
+		func(ps *supervisor.ProcessStats, _ *config.Resources) (float64, bool) {
+			return float64(ps.OOMKills), ps.Cgroup
+		}},
 	{"super_process_memory_max_bytes", "gauge", "memory_max: the cgroup's memory limit.",
-		func(_ *supervisor.ProcessStats, r *config.Resources) (float64, bool) { return float64(r.MemoryMax), r.MemoryMax > 0 }},
+		func(_ *supervisor.ProcessStats, r *config.Resources) (float64, bool) {
+			return float64(r.MemoryMax), r.MemoryMax > 0
+		}},
 	{"super_process_memory_high_bytes", "gauge", "memory_high: the cgroup's memory throttling threshold.",
-		func(_ *supervisor.ProcessStats, r *config.Resources) (float64, bool) { return float64(r.MemoryHigh), r.MemoryHigh > 0 }},
+		func(_ *supervisor.ProcessStats, r *config.Resources) (float64, bool) {
+			return float64(r.MemoryHigh), r.MemoryHigh > 0
+		}},
 	{"super_process_memory_restart_bytes", "gauge", "memory_restart: memory above which the program is restarted.",
 		func(_ *supervisor.ProcessStats, r *config.Resources) (float64, bool) {
 			return float64(r.MemoryRestart), r.MemoryRestart > 0
 		}},
 	{"super_process_cpu_quota_cores", "gauge", "cpu_quota: CPUs the program may use (1.5 for 150%).",
-		func(_ *supervisor.ProcessStats, r *config.Resources) (float64, bool) { return r.CPUQuota / 100, r.CPUQuota > 0 }},
+		func(_ *supervisor.ProcessStats, r *config.Resources) (float64, bool) {
+			return r.CPUQuota / 100, r.CPUQuota > 0
+		}},
 	{"super_process_cpu_weight", "gauge", "cpu_weight: the program's CPU weight (1-10000).",
-		func(_ *supervisor.ProcessStats, r *config.Resources) (float64, bool) { return float64(r.CPUWeight), r.CPUWeight > 0 }},
+		func(_ *supervisor.ProcessStats, r *config.Resources) (float64, bool) {
+			return float64(r.CPUWeight), r.CPUWeight > 0
+		}},
 	{"super_process_pids_max", "gauge", "pids_max: most processes and threads the program's cgroup may hold.",
-		func(_ *supervisor.ProcessStats, r *config.Resources) (float64, bool) { return float64(r.PidsMax), r.PidsMax > 0 }},
+		func(_ *supervisor.ProcessStats, r *config.Resources) (float64, bool) {
+			return float64(r.PidsMax), r.PidsMax > 0
+		}},
 }
 
 var noResources config.Resources

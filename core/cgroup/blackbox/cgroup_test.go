@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -448,5 +449,49 @@ memory_restart=20MB
 	}
 	if !strings.Contains(d.Log(), "above memory_restart=20971520 for 3 samples in a row: restarting it") {
 		t.Errorf("the restart line does not say why:\n%s", d.Log())
+	}
+}
+
+// supervisorctl stats shows every program's figures and limits; status
+// stays 4.2's.
+func TestCtlStats(t *testing.T) {
+	needCgroup(t, "pids")
+	t.Parallel()
+	dir := t.TempDir()
+	d := testbin.StartConf(t, false, dir, conf(t, dir, "")+`
+[program:limited]
+command=sleep 300
+startsecs=0
+pids_max=8
+cpu_quota=150%
+
+[program:plain]
+command=sleep 300
+startsecs=0
+`)
+	d.WaitState(t, "limited", "RUNNING", 10*time.Second)
+	d.WaitState(t, "plain", "RUNNING", 10*time.Second)
+	ctl := func(args ...string) string {
+		out, _ := exec.Command(testbin.Path(t, "supervisorctl"), append([]string{"-c", d.Conf}, args...)...).CombinedOutput()
+		return string(out)
+	}
+	out := ctl("stats")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "NAME") || !strings.Contains(lines[0], "MEMORY") {
+		t.Fatalf("stats:\n%s", out)
+	}
+	lim := strings.Fields(lines[1])
+	if lim[0] != "limited" || lim[1] != "RUNNING" || lim[2] != strconv.Itoa(pidOf(t, d, "limited")) ||
+		!strings.HasSuffix(lim[3], "s") || lim[5] != "0" || !strings.Contains(lines[1], "cpu_quota=150% pids_max=8") {
+		t.Errorf("stats row for limited: %q", lines[1])
+	}
+	if pl := strings.Fields(lines[2]); pl[0] != "plain" || pl[5] != "-" || len(pl) != 6 {
+		t.Errorf("stats row for plain: %q", lines[2])
+	}
+	if one := ctl("stats", "plain"); strings.Count(one, "\n") != 2 || !strings.Contains(one, "plain") {
+		t.Errorf("stats plain:\n%s", one)
+	}
+	if st := ctl("status"); strings.Contains(st, "pids_max") || strings.Count(st, "\n") != 2 {
+		t.Errorf("status changed:\n%s", st)
 	}
 }
