@@ -213,7 +213,7 @@ stdout_logfile=%(here)s/forker.log
 // package would take the CPU it is measured on. The machine may be busy
 // with other work too, so a control busy loop without a quota runs beside
 // it with the same weight: a window counts only when the control got more
-// than 60% of a core (the CPU was there for the quota to cap: siblings of
+// than 55% of a core (the CPU was there for the quota to cap: siblings of
 // equal weight share alike up to the cap), and windows are measured until
 // one does. The quota's cap is checked in every window.
 func TestCPUQuotaHalfACore(t *testing.T) {
@@ -236,6 +236,7 @@ environment=GOMAXPROCS="1"
 	d.WaitState(t, "spin", "RUNNING", 10*time.Second)
 	d.WaitState(t, "control", "RUNNING", 10*time.Second)
 	spin, control := pidOf(t, d, "spin"), pidOf(t, d, "control")
+	favourTree(t, spin)
 	cpu := func(pid int) float64 {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		if err != nil {
@@ -248,7 +249,8 @@ environment=GOMAXPROCS="1"
 	}
 	const window = 2 * time.Second
 	var seen []string
-	for range 10 {
+	// At most a minute: long enough for a busy moment to pass.
+	for range 30 {
 		s0, c0, t0 := cpu(spin), cpu(control), time.Now()
 		testbin.Poll(2*window, func() bool { return time.Since(t0) >= window })
 		wall := time.Since(t0).Seconds()
@@ -257,7 +259,7 @@ environment=GOMAXPROCS="1"
 		if share > 0.60 {
 			t.Fatalf("busy loop with cpu_quota=50%% got %.1f%% of a core over %.1f s", share*100, wall)
 		}
-		if free >= 0.6 {
+		if free >= 0.55 {
 			t.Logf("busy loop with cpu_quota=50%%: %.1f%% of a core (control without quota: %.1f%%)", share*100, free*100)
 			if share < 0.40 {
 				t.Errorf("busy loop got %.1f%% of a core, want 40-60%% with cpu_quota=50%%", share*100)
@@ -331,6 +333,43 @@ pids_max=10
 	d2.WaitState(t, "b", "RUNNING", 10*time.Second)
 	if strings.Contains(d2.Log(), "cgroups") {
 		t.Errorf("a config without cgroup keys logs about cgroups:\n%s", d2.Log())
+	}
+}
+
+// favourTree gives the cgroup tree holding pid's cgroup the highest CPU
+// weight, so that the machine's other load (other packages' tests, other
+// sessions: each its own scheduling group of the same default weight as
+// the tree) does not starve the programs measured inside it. It changes
+// the test's surroundings, not what super set on the program.
+func favourTree(t *testing.T, pid int) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := false
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		parent := filepath.Dir(f[2])
+		switch {
+		case f[1] == "":
+			if os.WriteFile(filepath.Join("/sys/fs/cgroup", parent, "cpu.weight"), []byte("10000"), 0) == nil {
+				done = true
+			}
+		case strings.Contains(","+f[1]+",", ",cpu,"):
+			for _, m := range []string{"/sys/fs/cgroup/" + f[1], "/sys/fs/cgroup/cpu"} {
+				if os.WriteFile(filepath.Join(m, parent, "cpu.shares"), []byte("262144"), 0) == nil {
+					done = true
+					break
+				}
+			}
+		}
+	}
+	if !done {
+		t.Logf("could not raise the CPU weight of the tree of pid %d (%s)", pid, b)
 	}
 }
 
