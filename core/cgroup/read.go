@@ -64,6 +64,7 @@ func number(b []byte) (int64, bool) {
 type Usage struct {
 	CPUNanos  int64 // user+system CPU time of every process that ran in it
 	Memory    int64 // resident memory in bytes: anonymous plus mapped files
+	Processes int // processes in it (as many as fit in the caller's buffer)
 	HasCPU    bool
 	HasMemory bool
 }
@@ -74,6 +75,11 @@ type Usage struct {
 func (g *Group) Usage(buf []byte) Usage {
 	var u Usage
 	t := g.tree
+	for _, c := range readInto(filepath.Join(g.membersDir(), "cgroup.procs"), buf) {
+		if c == '\n' {
+			u.Processes++
+		}
+	}
 	if d, ok := g.dir(""); ok {
 		if b := readInto(filepath.Join(d, "cpu.stat"), buf); b != nil {
 			if v, ok := field(b, "usage_usec"); ok {

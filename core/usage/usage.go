@@ -32,7 +32,7 @@ type Target struct {
 type Figures struct {
 	CPUSeconds  float64 // user+system time of the tree, including ended descendants' (cgroup) or reaped children's (/proc)
 	MemoryBytes int64   // resident memory of the tree
-	Processes   int     // processes in the tree (from /proc; 0 when read from the cgroup alone)
+	Processes   int     // processes in the tree (in the cgroup, when read from it)
 	FromCgroup  bool    // the figures come from the cgroup
 	OK          bool    // something was read (a program not running has no figures)
 }
@@ -53,7 +53,7 @@ func Sample(targets []Target) []Figures {
 		if t.Cgroup != nil {
 			u := t.Cgroup.Usage(buf)
 			if u.HasCPU && u.HasMemory {
-				*f = Figures{CPUSeconds: float64(u.CPUNanos) / 1e9, MemoryBytes: u.Memory, FromCgroup: true, OK: true}
+				*f = Figures{CPUSeconds: float64(u.CPUNanos) / 1e9, MemoryBytes: u.Memory, Processes: u.Processes, FromCgroup: true, OK: true}
 				continue
 			}
 			if u.HasCPU {
