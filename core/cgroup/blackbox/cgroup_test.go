@@ -202,9 +202,10 @@ stdout_logfile=%(here)s/forker.log
 	if r["pids_max"] != 4 {
 		t.Errorf("resources %v: want pids_max 4", r)
 	}
-	// The shell and its last sleep, plus the subshell's two orphaned sleeps.
-	if n, _ := r["processes"].(int); n != 4 {
-		t.Errorf("the cgroup has %d processes, want 4 (pids_max=4)", n)
+	// The shell (now its last sleep) and the subshell's two orphaned
+	// sleeps; the subshell itself may not be gone yet.
+	if n, _ := r["processes"].(int); n < 3 || n > 4 {
+		t.Errorf("the cgroup has %d processes, want 3 or 4 (pids_max=4)", n)
 	}
 	d.Call(t, "supervisor.stopProcess", "forker", true)
 }
