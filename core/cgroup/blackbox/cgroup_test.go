@@ -420,7 +420,7 @@ cpu_weight=100
 [program:nocg]
 command=%s
 startsecs=0
-`, helperCmd(t, "tree", "3", "60", "300", filepath.Join(dir, "withcg")), helperCmd(t, "tree", "3", "60", "300", filepath.Join(dir, "nocg"))))
+`, helperCmd(t, "tree", "3", "60", "500", filepath.Join(dir, "withcg")), helperCmd(t, "tree", "3", "60", "500", filepath.Join(dir, "nocg"))))
 	for _, name := range []string{"withcg", "nocg"} {
 		d.WaitState(t, name, "RUNNING", 10*time.Second)
 		if err := testbin.Poll(60*time.Second, func() bool {
