@@ -198,9 +198,12 @@ func (g *Group) writeLimits(l Limits) error {
 // puts the thread back. With no v1 hierarchy it does nothing.
 //
 // With a v1 pids_max the thread itself counts as a task of the group while
-// it is inside, so the limit is one more until the child is forked and
-// set exactly before the thread leaves: the program never has more than
-// pids_max tasks.
+// it is inside, so the limit is one more until the thread has left again,
+// then exact. Setting it exactly while the thread is still inside would
+// make a program that forks at once fail spuriously (one task short) when
+// the daemon's thread is slow to leave; the other order lets a program
+// that forks within those microseconds have one task more than pids_max,
+// which is the lesser harm.
 func (p *Placement) Enter() (leave func(), err error) {
 	if p == nil || len(p.v1) == 0 {
 		return func() {}, nil
@@ -232,13 +235,13 @@ func (p *Placement) Enter() (leave func(), err error) {
 		}
 	}
 	return func() {
-		if p.pids > 0 {
-			os.WriteFile(filepath.Join(pidsDir, "pids.max"), []byte(strconv.Itoa(p.pids)), 0)
-		}
 		// A thread that cannot go back stays locked: the runtime ends it
 		// with its goroutine rather than run other code in the group.
 		if back(len(p.v1)) {
 			runtime.UnlockOSThread()
+		}
+		if p.pids > 0 {
+			os.WriteFile(filepath.Join(pidsDir, "pids.max"), []byte(strconv.Itoa(p.pids)), 0)
 		}
 	}, nil
 }

@@ -64,7 +64,8 @@ func number(b []byte) (int64, bool) {
 type Usage struct {
 	CPUNanos  int64 // user+system CPU time of every process that ran in it
 	Memory    int64 // resident memory in bytes: anonymous plus mapped files
-	Processes int // processes in it (as many as fit in the caller's buffer)
+	Processes int   // processes in it (as many as fit in the caller's buffer)
+	Pids      []int // the processes, when HasMemory is false: their memory is read from /proc
 	HasCPU    bool
 	HasMemory bool
 }
@@ -75,9 +76,27 @@ type Usage struct {
 func (g *Group) Usage(buf []byte) Usage {
 	var u Usage
 	t := g.tree
-	for _, c := range readInto(filepath.Join(g.membersDir(), "cgroup.procs"), buf) {
+	procs := readInto(filepath.Join(g.membersDir(), "cgroup.procs"), buf)
+	for _, c := range procs {
 		if c == '\n' {
 			u.Processes++
+		}
+	}
+	// Only v2's memory.stat is exact when read (reading it flushes the
+	// per-CPU counters); v1 batches charges per CPU, so a small program
+	// reads as 0 for a while. There, the members' resident sets are
+	// summed from /proc instead (the caller does it).
+	if !t.v2[Memory] {
+		u.Pids = make([]int, 0, u.Processes)
+		for i := 0; i < len(procs); {
+			n, ok := number(procs[i:])
+			if ok {
+				u.Pids = append(u.Pids, int(n))
+			}
+			for i < len(procs) && procs[i] != '\n' {
+				i++
+			}
+			i++
 		}
 	}
 	if d, ok := g.dir(""); ok {
@@ -94,17 +113,12 @@ func (g *Group) Usage(buf []byte) Usage {
 			}
 		}
 	}
-	if d, ok := g.dir(Memory); ok {
+	if d, ok := g.dir(Memory); ok && t.v2[Memory] {
 		if b := readInto(filepath.Join(d, "memory.stat"), buf); b != nil {
 			var anon, mapped int64
 			var ok1, ok2 bool
-			if t.v2[Memory] {
-				anon, ok1 = field(b, "anon")
-				mapped, ok2 = field(b, "file_mapped")
-			} else {
-				anon, ok1 = field(b, "total_rss")
-				mapped, ok2 = field(b, "total_mapped_file")
-			}
+			anon, ok1 = field(b, "anon")
+			mapped, ok2 = field(b, "file_mapped")
 			if ok1 && ok2 {
 				u.Memory, u.HasMemory = anon+mapped, true
 			}

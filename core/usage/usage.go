@@ -59,6 +59,18 @@ func Sample(targets []Target) []Figures {
 			if u.HasCPU {
 				f.CPUSeconds, f.FromCgroup, f.OK = float64(u.CPUNanos)/1e9, true, true
 			}
+			if u.HasCPU && u.Pids != nil {
+				// Memory of the cgroup's members, each from /proc.
+				f.Processes = len(u.Pids)
+				path := make([]byte, 0, 32)
+				for _, pid := range u.Pids {
+					path = strconv.AppendInt(append(path[:0], "/proc/"...), int64(pid), 10)
+					if _, st, ok := parseStat(readFile(string(append(path, "/stat"...)), buf)); ok {
+						f.MemoryBytes += st.rss * pageSize
+					}
+				}
+				continue
+			}
 		}
 		if t.Pid <= 0 {
 			continue
