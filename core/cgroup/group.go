@@ -395,3 +395,50 @@ func (g *Group) OOMKills() int64 {
 	}
 	return -1
 }
+
+// Events reports whether the group's emptiness can be waited for
+// (WaitEmptyEvent): cgroup v2's cgroup.events; v1 has no such event.
+func (g *Group) Events() bool { return g.tree.members == "" }
+
+// WaitEmptyEvent returns a channel closed once the group is empty,
+// watching cgroup.events with inotify (the kernel signals a change of
+// "populated" there); nil when not possible (v1, no inotify). It gives up,
+// without closing the channel, when stop is closed.
+func (g *Group) WaitEmptyEvent(stop <-chan struct{}) <-chan struct{} {
+	if !g.Events() {
+		return nil
+	}
+	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC | syscall.IN_NONBLOCK)
+	if err != nil {
+		return nil
+	}
+	d, _ := g.dir("")
+	if _, err := syscall.InotifyAddWatch(fd, filepath.Join(d, "cgroup.events"), syscall.IN_MODIFY); err != nil {
+		syscall.Close(fd)
+		return nil
+	}
+	f := os.NewFile(uintptr(fd), "inotify") // non-blocking: reads park in the runtime's poller
+	empty, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		select {
+		case <-stop:
+		case <-ended:
+		}
+		f.Close() // ends a Read under way
+	}()
+	go func() {
+		defer close(ended)
+		var buf [256]byte
+		for {
+			// Checked after the watch is in place, so no change is missed.
+			if g.Empty() {
+				close(empty)
+				return
+			}
+			if _, err := f.Read(buf[:]); err != nil {
+				return
+			}
+		}
+	}()
+	return empty
+}

@@ -103,7 +103,15 @@ func (p *Process) holdExit(ws syscall.WaitStatus) bool {
 	return true
 }
 
-// heldPoll is how often a held exit looks at its cgroup again.
+// HeldExit reports whether the main child was reaped while the rest of
+// its cgroup still runs (killmode=cgroup): the process stays STOPPING
+// until the cgroup is empty. With cgroup v2 the owner waits for that
+// event (cgroup.Group.WaitEmptyEvent) and runs Transition when it comes;
+// without it (v1) NextDeadline looks again every heldPoll.
+func (p *Process) HeldExit() bool { return p.held != nil }
+
+// heldPoll is how often a held exit looks at its cgroup again when no
+// event tells when it empties (cgroup v1).
 const heldPoll = 50 * time.Millisecond
 
 // cgroupDrained finishes a held exit once the cgroup is empty.

@@ -557,9 +557,9 @@ func (p *Process) NextDeadline(mood Mood) time.Time {
 			return p.delay.Add(time.Nanosecond)
 		}
 	case Stopping:
-		if p.held != nil {
-			// killmode=cgroup: the rest of the cgroup is looked at again
-			// shortly (only while a stop waits for it).
+		if p.held != nil && !p.opts.Cgroup.Events() {
+			// killmode=cgroup on cgroup v1: the rest of the cgroup is
+			// looked at again shortly (only while a stop waits for it).
 			if next := p.opts.Now().Add(heldPoll); p.delay.IsZero() || next.Before(p.delay) {
 				return next
 			}

@@ -99,11 +99,28 @@ func (s *Supervisor) resourcesSpawned(p *proc) {
 
 // resourcesReaped checks a reaped child's cgroup for OOM kills since the
 // spawn: logged as a WARN line after 4.2's exited:/stopped: line, and
-// counted.
+// counted. When the exit is held until the cgroup is empty
+// (killmode=cgroup), the loop is woken when it is (cgroup v2's event).
 func (s *Supervisor) resourcesReaped(p *proc) {
 	cg := p.Cgroup()
 	if cg == nil {
 		return
+	}
+	if p.HeldExit() {
+		if empty := cg.WaitEmptyEvent(s.done); empty != nil {
+			go func() {
+				select {
+				case <-empty:
+					// A pass of the loop follows every request: its
+					// transition finishes the held exit.
+					select {
+					case s.reqs <- func() {}:
+					case <-s.done:
+					}
+				case <-s.done:
+				}
+			}()
+		}
 	}
 	n := cg.OOMKills()
 	if n < 0 || n <= p.res.oomBase {
