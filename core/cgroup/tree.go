@@ -256,6 +256,26 @@ func procsIn(dir string) []int {
 	return out
 }
 
+// RemoveEmpty removes every program cgroup that has no process left and
+// then the tree itself when it is empty (a clean shutdown leaves nothing
+// behind; the daemon's own leaf and anything still running stay).
+func (t *Tree) RemoveEmpty() {
+	done := map[string]bool{}
+	for _, d := range t.dirs {
+		if done[d] {
+			continue
+		}
+		done[d] = true
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			if e.IsDir() {
+				syscall.Rmdir(filepath.Join(d, e.Name())) // EBUSY while it has processes
+			}
+		}
+		syscall.Rmdir(d)
+	}
+}
+
 // Remove removes the tree's (empty) directories.
 func (t *Tree) Remove() {
 	done := map[string]bool{}

@@ -78,6 +78,15 @@ func (s *Supervisor) openCgroups() {
 	}
 }
 
+// closeCgroups removes the empty cgroups when the daemon stops: a clean
+// shutdown leaves none behind (a crash leaves them, with what runs in
+// them, for the next daemon to find).
+func (s *Supervisor) closeCgroups() {
+	if t := s.cgroups.tree; t != nil {
+		t.RemoveEmpty()
+	}
+}
+
 // cgroupFor is a process's cgroup, or why it has none.
 func (s *Supervisor) cgroupFor(pc *config.ProcessConfig) (*cgroup.Group, string) {
 	if !pc.Resources.Cgroup {

@@ -910,6 +910,8 @@ func (s *Supervisor) checkWaiters() {
 // nil. Run may be called once.
 func (s *Supervisor) Run(ctx context.Context) error {
 	defer close(s.done)
+	// After the other deferred steps: the children are stopped by then.
+	defer s.closeCgroups() // resources.go
 	// The last output of children that ended (a critical program's dying
 	// words, everything written by programs stopped at shutdown) is still
 	// being copied to its logs: Run returns once that is done.

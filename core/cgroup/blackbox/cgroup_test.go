@@ -330,6 +330,35 @@ pids_max=10
 	if n := strings.Count(d.Log(), "INFO cgroups: super.bbtest-"); n != 1 || !strings.Contains(d.Log(), "pids ") {
 		t.Errorf("%d features lines, want 1:\n%s", n, d.Log())
 	}
+	// A clean shutdown leaves no cgroup behind.
+	var dirs []string
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pidOf(t, d, "a")))
+	mi, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) == 3 && strings.Contains(f[2], "/super.bbtest-") {
+			switch {
+			case f[1] == "":
+				dirs = append(dirs, filepath.Join(v2Root(string(mi)), filepath.Dir(f[2])))
+			case f[1] == "pids":
+				dirs = append(dirs, filepath.Join("/sys/fs/cgroup/pids", filepath.Dir(f[2])))
+			}
+		}
+	}
+	if len(dirs) == 0 {
+		t.Fatalf("the program is in no cgroup of the tree: %s", b)
+	}
+	for _, dir := range dirs {
+		if _, err := os.Stat(dir); err != nil {
+			t.Fatalf("no tree at %s while running: %v", dir, err)
+		}
+	}
+	d.Stop()
+	for _, dir := range dirs {
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("%s is left after a clean shutdown", dir)
+		}
+	}
 	dir2 := t.TempDir()
 	d2 := testbin.StartConf(t, false, dir2, conf(t, dir2, "")+"[program:b]\ncommand=sleep 300\n")
 	d2.WaitState(t, "b", "RUNNING", 10*time.Second)
