@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -58,6 +59,14 @@ func helper(mode string, args []string) int {
 				return 0
 			}
 		}
+	case "lastwords":
+		// lastwords: print "up <pid>", then on SIGTERM a few KiB of
+		// "bye <pid>" lines and exit 0.
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGTERM)
+		fmt.Printf("up %d\n", os.Getpid())
+		<-sigs
+		os.Stdout.WriteString(strings.Repeat(fmt.Sprintf("bye %d\n", os.Getpid()), 300))
 	case "grandchild":
 		// grandchild PIDFILE: start a long sleep, write its pid, wait.
 		c := exec.Command("sleep", "300")

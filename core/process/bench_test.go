@@ -34,6 +34,7 @@ func BenchmarkSpawnPrintReap(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		child.(*Launched).WatchOutput()
 		var ws syscall.WaitStatus
 		if _, err := syscall.Wait4(child.Pid(), &ws, 0, nil); err != nil {
 			b.Fatal(err)
@@ -61,6 +62,7 @@ func BenchmarkOutputFlood(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		child.(*Launched).WatchOutput()
 		var ws syscall.WaitStatus
 		if _, err := syscall.Wait4(child.Pid(), &ws, 0, nil); err != nil {
 			b.Fatal(err)

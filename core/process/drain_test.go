@@ -46,6 +46,7 @@ func TestDrainOutlastsGraceForSlowSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	child.(*Launched).WatchOutput()
 	var ws syscall.WaitStatus
 	if _, err := syscall.Wait4(child.Pid(), &ws, 0, nil); err != nil {
 		t.Fatal(err)

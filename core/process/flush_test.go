@@ -58,7 +58,9 @@ func spawnInto(t *testing.T, command string, sink io.WriteCloser) *Launched {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return child.(*Launched)
+	r := child.(*Launched)
+	r.WatchOutput() // as the process does once it has logged "spawned:"
+	return r
 }
 
 func reapChild(t *testing.T, pid int) {

@@ -229,6 +229,12 @@ func (p *Process) spawned(child Child, err error) int {
 	p.child = child
 	p.pid = child.Pid()
 	p.opts.Log.Info("spawned: '%s' with pid %d", p.Name(), p.pid)
+	// Its output is read from now on, so none of it is logged before
+	// that line (4.2 logs it right after the fork, before its loop polls
+	// the pipes).
+	if w, ok := child.(interface{ WatchOutput() }); ok {
+		w.WatchOutput()
+	}
 	p.spawnerr = ""
 	p.delay = p.opts.Now().Add(secs(p.Config.Startsecs))
 	return p.pid

@@ -155,7 +155,11 @@ type Launched struct {
 	mu    sync.Mutex // guards stdin against Finished while a write is under way
 	outs  []*outPipe
 	sinks []io.WriteCloser
-	done  sync.WaitGroup
+	// unwatched are the output pipes (read ends, in the order of sinks)
+	// until WatchOutput hands them to the poller. Like outs, only the
+	// goroutine that spawned and reaps the child touches it.
+	unwatched []int
+	done      sync.WaitGroup
 
 	release func() // Launcher.Stdin's release; nil when none or done
 }
@@ -205,6 +209,7 @@ func (r *Launched) Finished() {
 	if release != nil {
 		release()
 	}
+	r.WatchOutput()
 	if len(r.outs) > 0 {
 		outs := r.outs
 		time.AfterFunc(DrainGrace, func() {
@@ -223,6 +228,7 @@ func (r *Launched) Finished() {
 // change and PROCESS_STATE event, as in 4.2, whose loop reads every
 // readable pipe before it reaps. See outPipe.flush.
 func (r *Launched) FlushOutput() {
+	r.WatchOutput()
 	for _, o := range r.outs {
 		o.flush()
 	}
@@ -596,19 +602,31 @@ func (j *forkJob) finish() (Child, error) {
 			ps.SetPid(j.pid)
 		}
 	}
-	for i, fd := range j.outR {
-		r.done.Add(1)
-		o, err := outputs.add(fd, j.sinks[i], &r.done)
+	r.unwatched = j.outR
+	r.done.Add(len(j.outR))
+	return r, nil
+}
+
+// WatchOutput hands the output pipes to the poller: from now on what the
+// child writes is copied into its sinks. The process calls it once it has
+// logged "spawned:", so the child's output never comes before that line
+// (4.2 logs it right after the fork, before its loop polls the pipes);
+// until then the pipes hold what the child writes. Only the first call
+// does anything; FlushOutput and Finished make it.
+func (r *Launched) WatchOutput() {
+	fds := r.unwatched
+	r.unwatched = nil
+	for i, fd := range fds {
+		o, err := outputs.add(fd, r.sinks[i], &r.done)
 		if err != nil {
 			// No poller: the child runs, its output on this stream is lost.
 			syscall.Close(fd)
-			j.sinks[i].Close()
+			r.sinks[i].Close()
 			r.done.Done()
 			continue
 		}
 		r.outs = append(r.outs, o)
 	}
-	return r, nil
 }
 
 func errnoOf(err error) string {
