@@ -37,6 +37,7 @@ func init() {
 		"status":   (*controller).doStatus,
 		"stop":     (*controller).doStop,
 		"tail":     (*controller).doTail,
+		"top":      (*controller).doTop, // super's own (top.go); not in 4.2's vocab or help list
 		"update":   (*controller).doUpdate,
 		"version":  (*controller).doVersion,
 		"EOF":      (*controller).doEOF,

@@ -58,8 +58,16 @@ var helpTexts = map[string]string{
 	"fg":      "fg <process>\tConnect to a process in foreground mode\n\t\tCtrl-C to exit",
 }
 
+// superHelpTexts are the help of super's own commands: "help top" works,
+// while "help" lists 4.2's commands exactly as 4.2 does.
+var superHelpTexts = map[string]string{"top": topHelp}
+
 // helpTopic prints one command's help.
 func (c *controller) helpTopic(name string) {
+	if h, ok := superHelpTexts[name]; ok {
+		c.output(h)
+		return
+	}
 	c.output(helpTexts[name])
 }
 
@@ -83,6 +91,8 @@ func (c *controller) doHelp(arg string) (bool, error) {
 		c.output("")
 	default:
 		if _, ok := helpTexts[arg]; ok {
+			c.helpTopic(arg)
+		} else if _, ok := superHelpTexts[arg]; ok {
 			c.helpTopic(arg)
 		} else {
 			c.output("*** No help on " + arg)
