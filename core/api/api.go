@@ -55,13 +55,14 @@ type Handler struct {
 	eng    *supervisor.Supervisor
 	rpc    *rpc.API
 	hub    *hub
+	meter  *meter // CPU readings, for percentages (usage.go)
 	routes []route
 }
 
 // New returns the API over opts.Engine.
 func New(opts Options) *Handler {
-	h := &Handler{eng: opts.Engine, rpc: opts.RPC}
-	h.hub = newHub(opts.Engine, opts.Events)
+	h := &Handler{eng: opts.Engine, rpc: opts.RPC, meter: newMeter()}
+	h.hub = newHub(opts.Engine, h.meter, opts.Events)
 	h.routes = h.table()
 	return h
 }

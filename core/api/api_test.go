@@ -644,3 +644,47 @@ func TestAPIPendingRestart(t *testing.T) {
 		t.Errorf("after stop: %s", r.Raw)
 	}
 }
+
+// TestAPIUsage: a running process's CPU and memory (of its tree), its CPU
+// use once two readings are apart, in the list and in the event stream;
+// none for a process that does not run.
+func TestAPIUsage(t *testing.T) {
+	t.Parallel()
+	d := startAPI(t, "[program:busy]\ncommand=sh -c 'while :; do :; done'\nstartsecs=0\n\n"+
+		"[program:idle]\ncommand=sleep 1000\nautostart=false\n")
+	d.WaitState(t, "busy", "RUNNING", 10*time.Second)
+	s := d.openEvents(t, "types=stats", "")
+	var busy map[string]any
+	if err := testbin.Poll(20*time.Second, func() bool {
+		r := d.call(t, "GET", "/api/v1/processes", nil)
+		for _, p := range asSlice(r.field("processes")) {
+			if m := p.(map[string]any); m["namespec"] == "busy" {
+				busy = m
+			}
+		}
+		pct, _ := busy["cpu_percent"].(float64)
+		return pct > 10
+	}); err != nil {
+		t.Fatalf("busy never showed its CPU use: %v", busy)
+	}
+	if mem, _ := busy["memory_bytes"].(float64); mem < 4096 {
+		t.Errorf("busy memory_bytes %v", busy["memory_bytes"])
+	}
+	if cpu, _ := busy["cpu_seconds"].(float64); cpu <= 0 {
+		t.Errorf("busy cpu_seconds %v", busy["cpu_seconds"])
+	}
+	r := d.call(t, "GET", "/api/v1/processes/idle", nil)
+	if r.field("cpu_seconds") != nil || r.field("cpu_percent") != nil || r.field("memory_bytes") != nil {
+		t.Errorf("a stopped process has figures: %s", r.Raw)
+	}
+	e, _ := s.await("a stats event with busy's CPU use", 20*time.Second, func(e sse) bool {
+		for _, p := range asSlice(e.Data["processes"]) {
+			m := p.(map[string]any)
+			if pct, _ := m["cpu_percent"].(float64); m["namespec"] == "busy" && pct > 10 {
+				return true
+			}
+		}
+		return false
+	})
+	validateEvent(t, e)
+}

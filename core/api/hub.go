@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"super/core/process"
 	"super/core/supervisor"
 )
 
@@ -57,6 +58,7 @@ func (o *EventOptions) defaults() {
 
 type hub struct {
 	eng   *supervisor.Supervisor
+	meter *meter
 	opts  EventOptions
 	epoch string // tells this daemon run's event ids from another's
 
@@ -81,10 +83,11 @@ type entry struct {
 	frame []byte
 }
 
-func newHub(eng *supervisor.Supervisor, opts EventOptions) *hub {
+func newHub(eng *supervisor.Supervisor, m *meter, opts EventOptions) *hub {
 	opts.defaults()
 	return &hub{
 		eng:   eng,
+		meter: m,
 		opts:  opts,
 		epoch: strconv.FormatInt(time.Now().UnixNano(), 36),
 		ring:  make([]*entry, opts.Buffer),
@@ -252,6 +255,11 @@ func (hb *hub) onEvent(e supervisor.Event) {
 			return
 		}
 		pe := ProcessEvent{Process: newProcess(e.Info, e.Stats)}
+		// The figures of the last reading, while it runs (the event
+		// does not read them: that is done off the loop).
+		if e.Info.State == process.Running || e.Info.State == process.Stopping {
+			pe.CPUSeconds, pe.CPUPercent, pe.MemoryBytes = hb.meter.current(pe.Namespec)
+		}
 		name := "health"
 		if e.Type == supervisor.ProcessState {
 			name = "process"
@@ -290,11 +298,16 @@ type ProcessStats struct {
 	CPUSeconds  *float64 `json:"cpu_seconds"`
 	CPUPercent  *float64 `json:"cpu_percent"`
 	MemoryBytes *int64   `json:"memory_bytes"`
+	OOMKills    *int64   `json:"oom_kills"`
 }
 
-// statsRow is what a stats event compares between two readings.
+// statsRow is what a stats event compares between two readings: the
+// counters, the CPU percentage (to a tenth) and the memory. CPU seconds
+// alone move on without a change worth sending.
 type statsRow struct {
 	starts, exits int
+	pct           float64 // -1: none
+	mem, oom      int64   // -1: none
 }
 
 // statsLoop reads the counters every StatsEvery while some client is
@@ -324,11 +337,13 @@ func (hb *hub) statsLoop() {
 }
 
 func (hb *hub) readStats() {
-	all, err := hb.eng.Stats()
+	all, err := hb.eng.Stats(supervisor.WithUsage)
 	if err != nil {
 		return
 	}
+	now := time.Now()
 	cur := make(map[string]statsRow, len(all))
+	specs := make(map[string]bool, len(all))
 	var changed []ProcessStats
 	hb.mu.Lock()
 	prev := hb.prev
@@ -336,13 +351,31 @@ func (hb *hub) readStats() {
 	for i := range all {
 		ps := &all[i]
 		spec := supervisor.Namespec(ps.Group, ps.Name)
-		row := statsRow{starts: ps.Starts, exits: ps.Exits}
+		specs[spec] = true
+		cpu, pct, mem := hb.meter.record(spec, ps.Usage, now)
+		var oom *int64
+		if ps.Cgroup {
+			n := ps.OOMKills
+			oom = &n
+		}
+		row := statsRow{starts: ps.Starts, exits: ps.Exits, pct: -1, mem: -1, oom: -1}
+		if pct != nil {
+			row.pct = *pct
+		}
+		if mem != nil {
+			row.mem = *mem
+		}
+		if oom != nil {
+			row.oom = *oom
+		}
 		cur[spec] = row
 		if old, ok := prev[spec]; prev != nil && (!ok || old != row) {
 			changed = append(changed, ProcessStats{Namespec: spec, Starts: ps.Starts,
-				Restarts: max(ps.Starts-1, 0), Exits: ps.Exits})
+				Restarts: max(ps.Starts-1, 0), Exits: ps.Exits,
+				CPUSeconds: cpu, CPUPercent: pct, MemoryBytes: mem, OOMKills: oom})
 		}
 	}
+	hb.meter.keepOnly(specs)
 	hb.mu.Lock()
 	hb.prev = cur
 	hb.mu.Unlock()

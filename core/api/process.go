@@ -1,6 +1,8 @@
 package api
 
 import (
+	"time"
+
 	"super/core/process"
 	"super/core/supervisor"
 )
@@ -39,10 +41,13 @@ type Process struct {
 	HealthFailures int     `json:"health_failures"`
 	HealthOutput   string  `json:"health_output"`
 
-	// Resource figures: null until the engine reports them.
-	CPUSeconds  *float64 `json:"cpu_seconds"`
-	CPUPercent  *float64 `json:"cpu_percent"`
-	MemoryBytes *int64   `json:"memory_bytes"`
+	// Resource figures of the process's tree (usage.go): null while it
+	// does not run; cpu_percent needs two readings.
+	CPUSeconds     *float64 `json:"cpu_seconds"`
+	CPUPercent     *float64 `json:"cpu_percent"`
+	MemoryBytes    *int64   `json:"memory_bytes"`
+	MemoryMaxBytes *int64   `json:"memory_max_bytes"` // memory_max; null without one
+	OOMKills       *int64   `json:"oom_kills"`        // null without a cgroup
 
 	// Lifecycle policies: null while none is pending.
 	RestartAt *int64 `json:"restart_at"` // unix seconds when a delayed automatic restart (restart_delay) is due
@@ -99,6 +104,15 @@ func (p *Process) setStats(st *supervisor.ProcessStats) {
 		n := st.WatchdogTimeouts
 		p.WatchdogTimeouts = &n
 	}
+	p.MemoryMaxBytes, p.OOMKills = nil, nil
+	if st.Resources != nil && st.Resources.MemoryMax > 0 {
+		m := st.Resources.MemoryMax
+		p.MemoryMaxBytes = &m
+	}
+	if st.Cgroup {
+		n := st.OOMKills
+		p.OOMKills = &n
+	}
 	p.RestartAt = nil
 	if !st.RestartAt.IsZero() {
 		at := st.RestartAt.Unix()
@@ -114,7 +128,8 @@ func (h *Handler) processes() ([]Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	stats, _ := h.eng.Stats()
+	stats, _ := h.eng.Stats(supervisor.WithUsage)
+	now := time.Now()
 	byName := make(map[string]*supervisor.ProcessStats, len(stats))
 	for i := range stats {
 		byName[supervisor.Namespec(stats[i].Group, stats[i].Name)] = &stats[i]
@@ -122,7 +137,11 @@ func (h *Handler) processes() ([]Process, error) {
 	out := make([]Process, len(infos))
 	for i := range infos {
 		pi := &infos[i]
-		out[i] = newProcess(pi, byName[supervisor.Namespec(pi.Group, pi.Name)])
+		st := byName[supervisor.Namespec(pi.Group, pi.Name)]
+		out[i] = newProcess(pi, st)
+		if st != nil {
+			out[i].setUsage(h.meter, st, now)
+		}
 	}
 	return out, nil
 }
@@ -134,10 +153,12 @@ func (h *Handler) oneProcess(spec string) (Process, error) {
 	if err != nil {
 		return Process{}, err
 	}
-	stats, _ := h.eng.Stats()
+	stats, _ := h.eng.Stats(supervisor.WithUsage)
 	for i := range stats {
 		if stats[i].Group == pi.Group && stats[i].Name == pi.Name {
-			return newProcess(&pi, &stats[i]), nil
+			p := newProcess(&pi, &stats[i])
+			p.setUsage(h.meter, &stats[i], time.Now())
+			return p, nil
 		}
 	}
 	return newProcess(&pi, nil), nil

@@ -164,7 +164,8 @@
         '<td class="uptime num">' + (up ? short(up) : "") + "</td>" +
         '<td class="restarts num">' + (p.restarts || 0) + "</td>" +
         '<td class="cpu num">' + (p.cpu_percent == null ? "–" : p.cpu_percent.toFixed(1) + "%") + "</td>" +
-        '<td class="mem num">' + bytes(p.memory_bytes) + "</td>" +
+        '<td class="mem num"' + (p.memory_max_bytes ? ' title="limit ' + bytes(p.memory_max_bytes) +
+          (p.oom_kills ? ", " + p.oom_kills + " OOM kills" : "") + '"' : "") + ">" + bytes(p.memory_bytes) + "</td>" +
         '<td class="action"><ul>' + actionLinks(p) + "</ul></td>";
       return tr;
     };
