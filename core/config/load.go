@@ -427,6 +427,9 @@ func (l *loader) readSupervisord(cfg *Config) error {
 	if err := l.readSupervisordEnviron(s, exp); err != nil {
 		return err
 	}
+	if err := l.readSupervisordLogs(s, exp); err != nil {
+		return err
+	}
 	l.containerLogs = s.ContainerLogs
 	l.cgroups = s.Cgroups
 	return nil

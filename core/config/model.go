@@ -82,6 +82,10 @@ type Supervisord struct {
 
 	// Resource control (resources.go): cgroups.
 	Cgroups bool
+
+	// Logs (issue 26, logs.go); zero values mean 4.2's behaviour.
+	ContainerLogsJSON       bool // container_logs_format=json
+	ContainerLogsTimestamps bool // container_logs_timestamps
 }
 
 // Supervisorctl is the [supervisorctl] section.

@@ -200,6 +200,15 @@ func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay, n
 	}
 
 	logOpts := logging.LoggerOptions{Echo: logging.EchoFor(cfg.Supervisord, opts.Stdout)}
+	if cfg.Supervisord.ContainerLogs && logOpts.Echo != nil {
+		// Programs' lines go to the same stdout: the activity log's lines
+		// take their format and the console's lock, so they never land
+		// inside a batch.
+		logOpts.EchoJSON = cfg.Supervisord.ContainerLogsJSON
+		if logOpts.Echo == io.Writer(os.Stdout) {
+			logOpts.Echo = logging.StdoutConsole.Raw()
+		}
+	}
 	logger, err := logging.New(cfg.Supervisord, logOpts)
 	if err != nil {
 		return usage(opts, err.Error()), false

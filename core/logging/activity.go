@@ -34,6 +34,11 @@ type Logger struct {
 	syslog *Syslog   // nil unless logfile=syslog
 	echo   io.Writer // nil unless nodaemon and not silent
 
+	// echoJSON: the echo gets JSON lines (container_logs_format=json).
+	echoJSON bool
+	stamps   stampCache
+	jbuf     []byte
+
 	buf []byte
 	now func() time.Time
 }
@@ -52,7 +57,12 @@ type LoggerOptions struct {
 	Echo io.Writer
 	// Syslog is the syslog client for logfile=syslog; nil = DefaultSyslog.
 	Syslog *Syslog
-	// Now stamps lines; nil = time.Now. For tests.
+	// EchoJSON writes the lines Echo receives as JSON objects, as
+	// container_logs_format=json writes programs' lines; the file and
+	// syslog keep 4.2's format.
+	EchoJSON bool
+	// Now stamps lines; nil = the log path's clock (time.Now unless the
+	// test clock is set, see TestClockEnv). For tests.
 	Now func() time.Time
 }
 
@@ -97,6 +107,7 @@ func (l *Logger) Configure(cfg config.Supervisord, opts LoggerOptions) error {
 		l.level = config.LevelInfo
 	}
 	l.echo = opts.Echo
+	l.echoJSON = opts.EchoJSON
 	l.now = opts.Now
 	var err error
 	switch cfg.Logfile {
@@ -195,7 +206,12 @@ func (l *Logger) emit(t time.Time, level config.LogLevel, msg string) {
 	b := appendLine(l.buf[:0], t, level, msg)
 	l.buf = b
 	if l.echo != nil {
-		l.echo.Write(b)
+		if l.echoJSON {
+			l.jbuf = appendActivityJSON(l.jbuf[:0], &l.stamps, t, level, msg)
+			l.echo.Write(l.jbuf)
+		} else {
+			l.echo.Write(b)
+		}
 	}
 	if l.file != nil {
 		l.file.Write(b)
@@ -298,7 +314,7 @@ func (l *Logger) clock() time.Time {
 	if l.now != nil {
 		return l.now()
 	}
-	return time.Now()
+	return now()
 }
 
 // Close closes the log file; later messages are dropped.

@@ -56,6 +56,11 @@ type StreamOptions struct {
 	// addition to it.
 	Console     *Console
 	ConsoleName string
+	// ConsoleFormat and ConsoleSource: container_logs_format and
+	// container_logs_timestamps, and the names a JSON line carries
+	// (ConsoleSource.Name defaults to ConsoleName).
+	ConsoleFormat ConsoleFormat
+	ConsoleSource ConsoleSource
 }
 
 // Stream is where a process's pipe reader writes one output stream. Write
@@ -106,7 +111,11 @@ func NewStream(opts StreamOptions) (*Stream, error) {
 		s.parser = &captureParser{out: s.logPiece, toggled: s.toggled}
 	}
 	if opts.Console != nil {
-		s.console = opts.Console.Writer(opts.ConsoleName, s.reportConsoleError)
+		src := opts.ConsoleSource
+		if src.Name == "" {
+			src.Name = opts.ConsoleName
+		}
+		s.console = opts.Console.FormatWriter(src, opts.ConsoleFormat, s.reportConsoleError)
 	}
 	var err error
 	switch {

@@ -292,6 +292,7 @@ func (s *Supervisor) openSink(c *config.ProcessConfig, stream string) (io.WriteC
 		if stream == "stderr" {
 			opts.Console = logging.StderrConsole
 		}
+		opts.ConsoleFormat, opts.ConsoleSource = consoleOf(s.cfg.Supervisord, c, stream)
 	}
 	es := s.streamEvents(c, stream, &opts)
 	st, err := logging.NewStream(opts)
