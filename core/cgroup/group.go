@@ -94,20 +94,18 @@ func (g *Group) Prepare(l Limits) (*Placement, error) {
 			return nil, err
 		}
 	}
-	// Directories, once per hierarchy.
-	made := map[string]bool{}
-	for key, base := range t.dirs {
-		if made[base] {
-			continue
-		}
-		made[base] = true
-		d := filepath.Join(base, g.name)
+	// The hierarchies the child joins: v2 (membership, and the
+	// controllers delegated there), and of v1 only what it needs, since
+	// each v1 hierarchy costs two writes of the forking thread's id per
+	// spawn: the controllers of the limits set, and without v2 the
+	// membership hierarchy and cpuacct (CPU time).
+	dirs := g.joined(l)
+	for _, d := range dirs {
 		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("cannot create cgroup %s: %v", d, err)
 		}
-		_ = key
 	}
-	if err := g.writeLimits(l); err != nil {
+	if err := g.writeLimits(l, dirs); err != nil {
 		return nil, err
 	}
 	p := &Placement{FD: -1, g: g}
@@ -118,17 +116,15 @@ func (g *Group) Prepare(l Limits) (*Placement, error) {
 		}
 		p.FD = fd
 	}
-	seen := map[string]bool{}
 	for _, c := range wanted {
 		if t.v2[c] {
 			continue
 		}
-		base, ok := t.dirs[c]
-		if !ok || seen[base] {
+		d, ok := g.dir(c)
+		if !ok || !contains(dirs, d) || contains(p.v1, d) {
 			continue
 		}
-		seen[base] = true
-		p.v1 = append(p.v1, filepath.Join(base, g.name))
+		p.v1 = append(p.v1, d)
 		p.v1own = append(p.v1own, t.own[c])
 		if c == Pids && l.PidsMax > 0 {
 			p.pids = l.PidsMax
@@ -137,11 +133,51 @@ func (g *Group) Prepare(l Limits) (*Placement, error) {
 	return p, nil
 }
 
-func (g *Group) writeLimits(l Limits) error {
+// joined is the group's directory in every hierarchy a child with limits
+// l joins (a co-mounted v1 hierarchy, cpu,cpuacct, once).
+func (g *Group) joined(l Limits) []string {
+	t := g.tree
+	var out []string
+	add := func(ctrl string) {
+		if d, ok := g.dir(ctrl); ok && !contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	if _, ok := t.dirs[""]; ok {
+		add("")
+	} else {
+		add(t.members)
+		add(CPUAcct)
+	}
+	if l.MemoryMax > 0 || l.MemoryHigh > 0 {
+		add(Memory)
+	}
+	if l.CPUQuota > 0 || l.CPUWeight > 0 {
+		add(CPU)
+	}
+	if l.PidsMax > 0 {
+		add(Pids)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// writeLimits writes l into the joined directories (every limit of a
+// joined controller, so one removed from the config since the last spawn
+// is lifted).
+func (g *Group) writeLimits(l Limits, joined []string) error {
 	t := g.tree
 	write := func(ctrl, file, v string) error {
 		d, ok := g.dir(ctrl)
-		if !ok {
+		if !ok || !contains(joined, d) {
 			return nil
 		}
 		if err := os.WriteFile(filepath.Join(d, file), []byte(v), 0); err != nil {
