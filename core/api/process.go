@@ -51,7 +51,7 @@ type Process struct {
 
 	// Lifecycle policies: null while none is pending.
 	RestartAt *int64 `json:"restart_at"` // unix seconds when a delayed automatic restart (restart_delay) is due
-	NextStart *int64 `json:"next_start"` // unix seconds of the next scheduled start
+	NextStart *int64 `json:"next_start"` // unix seconds of the schedule's next run (schedule=)
 
 	// Readiness notification (notify=, watchdog_secs=; sd_notify).
 	NotifyStatus     *string `json:"notify_status"`     // the last STATUS= since the spawn; null without notify or watchdog_secs
@@ -113,10 +113,14 @@ func (p *Process) setStats(st *supervisor.ProcessStats) {
 		n := st.OOMKills
 		p.OOMKills = &n
 	}
-	p.RestartAt = nil
+	p.RestartAt, p.NextStart = nil, nil
 	if !st.RestartAt.IsZero() {
 		at := st.RestartAt.Unix()
 		p.RestartAt = &at
+	}
+	if !st.NextRun.IsZero() {
+		next := st.NextRun.Unix()
+		p.NextStart = &next
 	}
 }
 

@@ -224,6 +224,7 @@ type ProcessConfig struct {
 	RestartDelay    time.Duration // restart_delay: wait before each automatic restart; 0 = 4.2's
 	RestartDelayMax time.Duration // restart_delay_max: cap of the doubling wait (= RestartDelay: no growth)
 	Oneshot         bool          // oneshot: runs to completion; an expected exit is success
+	Schedule        string        // schedule: a cron spec as written (checked by ParseSchedule); "" = none
 
 	// Readiness notification (issue 22, notify.go).
 	Notify       bool // notify: RUNNING on READY=1, not after startsecs

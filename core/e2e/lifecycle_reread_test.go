@@ -31,6 +31,7 @@ startretries=3
 		{"restart_delay_max=4", "restart_delay_max=8"},
 		{"startretries=3", "startretries=infinite"},
 		{"autostart=false", "autostart=false\noneshot=true"},
+		{"autostart=false", "autostart=false\nschedule=@hourly"},
 	} {
 		changed := strings.Replace(job, edit[0], edit[1], 1)
 		if err := os.WriteFile(d.Conf, []byte(base+changed), 0o644); err != nil {

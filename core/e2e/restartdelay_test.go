@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -167,6 +168,13 @@ restart_delay=30
 	sc := parseScrape(t, body)
 	if v, ok := sc.get("super_process_restart_time_seconds", "job"); code != 200 || !ok || int64(v) < now+25 || int64(v) > now+31 {
 		t.Errorf("/metrics: %d, restart time %v (%v), want about %d\n%s", code, v, ok, now+30, body)
+	}
+	var api struct {
+		RestartAt *int64 `json:"restart_at"`
+	}
+	if _, body, _ := fetch(t, c, "http://localhost/api/v1/processes/job", false); json.Unmarshal([]byte(body), &api) != nil ||
+		api.RestartAt == nil || *api.RestartAt < now+25 || *api.RestartAt > now+31 {
+		t.Errorf("/api/v1/processes/job: restart_at not about %d: %s", now+30, body)
 	}
 	if code, body, _ := fetch(t, c, "http://localhost/readyz", false); code != 503 {
 		t.Errorf("/readyz with restarts pending: %d %q", code, body)

@@ -392,7 +392,7 @@ func (p *Process) Finish(ws syscall.WaitStatus) {
 	now := p.opts.Now()
 	log := p.opts.Log
 	p.laststop = now
-	tooQuickly := p.exitedTooQuickly(now)
+	tooQuickly := p.exitedTooQuickly(now) && p.Config.Schedule == "" // (schedule.go)
 	expected := p.ExitExpected(es)
 
 	switch {
@@ -449,6 +449,9 @@ func (p *Process) Finish(ws syscall.WaitStatus) {
 
 // shouldAutoStart reports whether Transition would spawn now (ignoring time).
 func (p *Process) shouldAutoStart() bool {
+	if p.Config.Schedule != "" {
+		return false // its schedule starts it (schedule.go)
+	}
 	switch p.state {
 	case Exited:
 		if p.Config.Oneshot {

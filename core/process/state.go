@@ -78,7 +78,8 @@ func (s State) IsSignallable() bool {
 //
 // super's lifecycle keys add (never taken without them):
 //
-//	EXITED   → STOPPED   stop request while the autorestart waits (restart_delay)
+//	EXITED   → STOPPED   stop request while the autorestart waits (restart_delay),
+//	                     or between the runs of a schedule
 //	STOPPING → BACKOFF   reaped after a stop for not sending READY=1 in time (notify=true, notify.go)
 //	STARTING → EXITED    a one-shot program exited with an expected code (oneshot)
 var Transitions = map[State][]State{

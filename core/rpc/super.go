@@ -36,7 +36,7 @@ var superDocs = map[string]methodDoc{
 		"        @param boolean checked  Only the processes that have a healthcheck (default false)\n" +
 		"        @return array result  An array of process health structs\n        ",
 		[]string{"array", "boolean"}},
-	"super.getAllProcessStats": {" Get the start and exit counters, health and pending restart of every process\n\n" +
+	"super.getAllProcessStats": {" Get the start and exit counters, health, pending restart and next scheduled run of every process\n\n" +
 		"        @return array result  An array of process stats structs\n        ",
 		[]string{"array"}},
 	"super.getProcessNotify": {" Get the readiness notification state (sd_notify) of a process named name\n\n" +
@@ -98,6 +98,7 @@ func statsStruct(ps *supervisor.ProcessStats) xmlrpc.Struct {
 		{Name: "exitstatus", Value: ps.LastExitStatus},
 		{Name: "health", Value: ps.Health.String()},
 		{Name: "restart_at", Value: unix(ps.RestartAt)},
+		{Name: "next_run", Value: unix(ps.NextRun)},
 	}
 }
 

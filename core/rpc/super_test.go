@@ -51,7 +51,7 @@ func TestStatsStruct(t *testing.T) {
 		}
 		want := map[string]any{"name": "a", "group": "g", "state": int(process.Backoff), "statename": "BACKOFF",
 			"start": int64(0), "starts": c.starts, "restarts": c.restarts, "exits": 2, "exitstatus": 3, "health": "starting",
-			"restart_at": int64(0)}
+			"restart_at": int64(0), "next_run": int64(0)}
 		if len(got) != len(want) {
 			t.Errorf("statsStruct keys %v, want %v", got, want)
 		}

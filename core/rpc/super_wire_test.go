@@ -113,7 +113,7 @@ func TestSuperNamespaceThroughPython(t *testing.T) {
 	for _, s := range got.Stats {
 		byName[s["name"].(string)] = s
 		order = append(order, s["name"].(string))
-		keys := []string{"name", "group", "state", "statename", "start", "starts", "restarts", "exits", "exitstatus", "health", "restart_at"}
+		keys := []string{"name", "group", "state", "statename", "start", "starts", "restarts", "exits", "exitstatus", "health", "restart_at", "next_run"}
 		if len(s) != len(keys) {
 			t.Errorf("stats struct %v: want exactly the keys %v", s, keys)
 		}

@@ -152,7 +152,7 @@ func (s *Supervisor) infoAt(p *proc, now int64) ProcessInfo {
 	}
 	info.Logfile = info.StdoutLogfile
 	info.Description = describe(&info)
-	if p.Config.RestartDelay > 0 {
+	if p.Config.RestartDelay > 0 || p.sched != nil {
 		describePending(p, &info, time.Now())
 	}
 	return info
@@ -283,6 +283,7 @@ func (s *Supervisor) startOne(spec string, p *proc, wait bool) (*waiter, error) 
 	if p.State() == process.Unknown {
 		return nil, faultf(Failed, spec+" is in an unknown process state")
 	}
+	s.resumeSchedule(p)
 	s.spawn(p)
 	if p.SpawnErr() != "" {
 		return nil, faultf(SpawnError, spec)
@@ -297,7 +298,7 @@ func (s *Supervisor) startOne(spec string, p *proc, wait bool) (*waiter, error) 
 	before := p.Pid()
 	p.Transition(s.mood)
 	s.track(p, before)
-	running := p.State() == process.Running || oneshotRunning(p)
+	running := p.State() == process.Running || runStarted(p)
 	s.reap()
 	if !wait || running {
 		return nil, nil
@@ -321,7 +322,7 @@ func (s *Supervisor) startOne(spec string, p *proc, wait bool) (*waiter, error) 
 
 // stopOne is 4.2's stopProcess for one process, run on the loop.
 func (s *Supervisor) stopOne(spec string, p *proc, wait bool) (*waiter, error) {
-	if p.CancelRestart() {
+	if p.CancelRestart() || s.stopSchedule(p) {
 		return nil, nil
 	}
 	if !p.State().IsRunning() {

@@ -59,8 +59,8 @@ func (s *Supervisor) settleExit() {
 	}
 	for _, p := range ended {
 		st := p.State()
-		if !p.Config.Critical || (st != process.Fatal && (st != process.Exited || p.AutoStartDue() || p.Config.Oneshot)) {
-			continue // (a one-shot EXITED is its success)
+		if !p.Config.Critical || !criticalEnd(p) {
+			continue
 		}
 		status := endStatus(p)
 		if st == process.Fatal {
@@ -76,6 +76,26 @@ func (s *Supervisor) settleExit() {
 		s.log.Info("every process is done (exit_when_done): shutting down with exit status %d", status)
 		s.exitWith(status)
 	}
+}
+
+// criticalEnd reports whether p, critical, has ended in a way that ends
+// the daemon: FATAL, or EXITED with no autorestart to follow. A one-shot's
+// EXITED is its success, and a scheduled program's expected exit is the
+// end of one run (oneshot.go, schedule.go).
+func criticalEnd(p *proc) bool {
+	switch p.State() {
+	case process.Fatal:
+		return true
+	case process.Exited:
+		switch {
+		case p.Config.Oneshot:
+			return false
+		case p.Config.Schedule != "":
+			return !p.ExitExpected(p.ExitStatus())
+		}
+		return !p.AutoStartDue()
+	}
+	return false
 }
 
 // exitWith starts the shutdown SIGTERM starts, to end with status.
@@ -111,6 +131,9 @@ func (s *Supervisor) allDone() bool {
 	s.resolveDeps()
 	for _, g := range s.order {
 		for _, p := range g.procs {
+			if scheduleActive(p) {
+				return false // its next tick will start it
+			}
 			switch p.State() {
 			case process.Starting, process.Running, process.Backoff, process.Stopping, process.Unknown:
 				return false

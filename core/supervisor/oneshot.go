@@ -18,6 +18,9 @@ import "super/core/process"
 // oneshotDone reports whether a one-shot's last run succeeded.
 func oneshotDone(p *proc) bool { return p.State() == process.Exited }
 
-// oneshotRunning reports whether p is a one-shot whose run is under way:
-// for a start request, that is started.
-func oneshotRunning(p *proc) bool { return p.Config.Oneshot && p.State() == process.Starting }
+// runStarted reports whether p is a one-shot or a scheduled program whose
+// run is under way: for a start request, that is started (an early exit
+// is no failed start for either).
+func runStarted(p *proc) bool {
+	return (p.Config.Oneshot || p.Config.Schedule != "") && p.State() == process.Starting
+}

@@ -50,9 +50,11 @@ type ProcessStats struct {
 	HealthOutput   string    // the last failed probe's message
 	HealthChecked  time.Time // zero if no probe finished yet
 
-	// Lifecycle policies (backoff.go); zero when not configured.
-	RestartDelay time.Duration // restart_delay
-	RestartAt    time.Time     // a delayed automatic restart is due then; zero when none is pending
+	// Lifecycle policies (backoff.go, schedule.go); zero when not configured.
+	RestartAt    time.Time // a delayed automatic restart is due then; zero when none is pending
+	NextRun      time.Time // the schedule's next tick; zero while stopped
+	RestartDelay bool      // restart_delay is set
+	Scheduled    bool      // schedule is set
 
 	// sd_notify (notify.go).
 	Notify           bool   // notify=true
@@ -131,7 +133,7 @@ func (s *Supervisor) statsOf(procs []*proc) []ProcessStats {
 			HealthChecked: p.healthChecked,
 		}
 		if p.Config.RestartDelay > 0 {
-			out[i].RestartDelay, out[i].RestartAt = p.Config.RestartDelay, p.RestartAt()
+			out[i].RestartDelay, out[i].RestartAt = true, p.RestartAt()
 		}
 		out[i].Notify, out[i].WatchdogSecs = p.Config.Notify, p.Config.WatchdogSecs
 		if p.nt != nil {
@@ -140,6 +142,9 @@ func (s *Supervisor) statsOf(procs []*proc) []ProcessStats {
 		// Resource control (resources.go).
 		out[i].Pid, out[i].Resources, out[i].Cgroup = p.Pid(), &p.Config.Resources, p.Cgroup() != nil
 		out[i].OOMKills = p.res.oomKills
+		if p.sched != nil {
+			out[i].Scheduled, out[i].NextRun = true, p.sched.next
+		}
 	}
 	return out
 }

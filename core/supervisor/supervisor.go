@@ -126,6 +126,7 @@ type Supervisor struct {
 	stopGroups []*group
 	lastReport time.Time
 	dep        depGraph        // depends_on relations (depends.go)
+	sched      schedules       // the scheduled processes (schedule.go)
 	exit       exitState       // the exit policy's status (exitpolicy.go)
 	probeKids  health.Children // exec health checks' children, shared with the reaper (health.go)
 	draining   sync.WaitGroup  // output readers of reaped children still copying (awaitOutput)
@@ -152,6 +153,7 @@ type proc struct {
 	hc        *healthRun   // health checking; nil without a healthcheck (health.go)
 	nt        *notifyState // sd_notify status and watchdog; nil unless notify or watchdog_secs (notify.go)
 	res       resState     // OOM kills, memory_restart (resources.go)
+	sched     *scheduleRun // schedule=; nil without one (schedule.go)
 }
 
 // waiter is a request that completes on a later state change (4.2's
@@ -516,6 +518,7 @@ func (s *Supervisor) spawn(p *proc) {
 // pass goes on in the new order.
 func (s *Supervisor) transition() {
 	s.resolveDeps()
+	s.tickSchedules()
 	gen := s.orderGen
 	spawned := 0
 	var forking []func() // starts under way, oldest first
@@ -882,6 +885,7 @@ func (s *Supervisor) nextDeadline() time.Time {
 			consider(w.deadline())
 		}
 	}
+	consider(s.nextTick())
 	if s.stopping && !s.lastReport.IsZero() {
 		consider(s.lastReport.Add(3*time.Second + time.Nanosecond))
 	}

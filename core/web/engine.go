@@ -74,7 +74,7 @@ func (e Engine) Autostarts() map[string]bool {
 	auto := map[string]bool{}
 	for _, gc := range e.Sup.Groups() {
 		for _, pc := range gc.Processes {
-			if pc.Autostart {
+			if pc.Autostart && pc.Schedule == "" { // a schedule starts it, not autostart
 				auto[supervisor.Namespec(gc.Name, pc.Name)] = true
 			}
 		}

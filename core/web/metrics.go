@@ -222,7 +222,11 @@ var processFamilies = [...]metricFamily{
 		}},
 	{"super_process_restart_time_seconds", "gauge", "Unix time at which a delayed automatic restart is due, 0 when none is pending (only processes with restart_delay).",
 		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) {
-			return unixOr0(ps.RestartAt), ps.RestartDelay > 0
+			return unixOr0(ps.RestartAt), ps.RestartDelay
+		}},
+	{"super_process_next_run_time_seconds", "gauge", "Unix time of the schedule's next run, 0 while the schedule is stopped (only processes with a schedule).",
+		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) {
+			return unixOr0(ps.NextRun), ps.Scheduled
 		}},
 }
 

@@ -51,7 +51,8 @@ type Backend interface {
 	// (super.getAllProcessStats); an error (SHUTDOWN_STATE) once
 	// supervisord is no longer RUNNING.
 	Stats() ([]supervisor.ProcessStats, error)
-	// Autostarts are the namespecs of the processes with autostart=true.
+	// Autostarts are the namespecs of the processes that start on their
+	// own at daemon start: autostart=true, and no schedule.
 	Autostarts() map[string]bool
 }
 
