@@ -222,6 +222,9 @@ func parseCPUQuota(s string) (float64, error) {
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
 		return 0, fmt.Errorf("invalid cpu_quota %q: expected a percentage of one CPU, e.g. 50%%", s)
 	}
+	if f > 1e6 {
+		return 0, fmt.Errorf("invalid cpu_quota %q: more than 10000 CPUs", s)
+	}
 	if t := strings.TrimSpace(s); t != "0" && t != "" && f == 0 {
 		return 0, fmt.Errorf("invalid cpu_quota %q: must be more than 0%%", s)
 	}

@@ -89,6 +89,7 @@ func TestResourcesErrorsNameTheKey(t *testing.T) {
 		{"memory_max = -5", "memory_max must not be negative"},
 		{"memory_max = big", "memory_max"},
 		{"cpu_quota = half", `invalid cpu_quota "half"`},
+		{"cpu_quota = 1e9%", `more than 10000 CPUs`},
 		{"cpu_weight = 0", "cpu_weight must be between 1 and 10000, not 0"},
 		{"cpu_weight = 10001", "cpu_weight must be between 1 and 10000"},
 		{"pids_max = 0", "pids_max must be at least 1, not 0"},
@@ -99,4 +100,25 @@ func TestResourcesErrorsNameTheKey(t *testing.T) {
 			t.Errorf("%s: error %v, want one naming [program:a] and containing %q", tc.line, err, tc.want)
 		}
 	}
+}
+
+// FuzzResourceValues: rlimit, cpu_quota and killmode values from a config
+// file never panic, and what is accepted is consistent (soft <= hard, a
+// quota above 0 and finite).
+func FuzzResourceValues(f *testing.F) {
+	for _, s := range []string{"1024", "1024:4096", "unlimited", "64MB:unlimited", "5:3", "150%", " 50 % ", "cgroup", "-1", "1e400%", ":"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, bytes := range []bool{false, true} {
+			if soft, hard, err := parseRlimit(v, bytes); err == nil && soft > hard {
+				t.Fatalf("parseRlimit(%q) accepted soft %d above hard %d", v, soft, hard)
+			}
+		}
+		if q, err := parseCPUQuota(v); err == nil && (q < 0 || q != q || q > 1e6) {
+			t.Fatalf("parseCPUQuota(%q) = %v", v, q)
+		}
+		parseKillMode(v)
+		isPlainPercent(v)
+	})
 }
