@@ -89,7 +89,7 @@ func TestResourcesErrorsNameTheKey(t *testing.T) {
 		{"memory_max = -5", "memory_max must not be negative"},
 		{"memory_max = big", "memory_max"},
 		{"cpu_quota = half", `invalid cpu_quota "half"`},
-		{"cpu_quota = 1e9%", `more than 10000 CPUs`},
+		{"cpu_quota = 2000000%", `more than 10000 CPUs`},
 		{"cpu_weight = 0", "cpu_weight must be between 1 and 10000, not 0"},
 		{"cpu_weight = 10001", "cpu_weight must be between 1 and 10000"},
 		{"pids_max = 0", "pids_max must be at least 1, not 0"},
