@@ -132,7 +132,7 @@ func (h *Handler) events(w http.ResponseWriter, q *request) {
 
 	// The client's reconnection delay, then where the stream starts.
 	buf = append(buf, "retry: 1000\n\n"...)
-	hello := HelloEvent{EventID: hb.idString(cursor), State: h.eng.State().String()}
+	hello := HelloEvent{EventID: hb.idString(cursor), State: hb.eng.State().String()}
 	if !ok {
 		buf = appendEvent(buf, "", "reset", hello)
 	} else if resume == "" {

@@ -56,8 +56,15 @@ func (o *EventOptions) defaults() {
 	}
 }
 
+// source is what the hub needs of the engine (a *supervisor.Supervisor).
+type source interface {
+	SubscribeDetailed(fn func(supervisor.Event)) (cancel func())
+	Stats(opts ...supervisor.StatsOption) ([]supervisor.ProcessStats, error)
+	State() supervisor.State
+}
+
 type hub struct {
-	eng   *supervisor.Supervisor
+	eng   source
 	meter *meter
 	opts  EventOptions
 	epoch string // tells this daemon run's event ids from another's
@@ -83,7 +90,7 @@ type entry struct {
 	frame []byte
 }
 
-func newHub(eng *supervisor.Supervisor, m *meter, opts EventOptions) *hub {
+func newHub(eng source, m *meter, opts EventOptions) *hub {
 	opts.defaults()
 	return &hub{
 		eng:   eng,
