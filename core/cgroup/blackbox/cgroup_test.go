@@ -284,6 +284,9 @@ func TestLeftoversOfACrashedDaemon(t *testing.T) {
 [program:worker]
 command=%s
 startsecs=0
+; Only so the test's end stops the new grandchild with the daemon: the
+; leftovers are found without it.
+killmode=cgroup
 `, helperCmd(t, "daemonize", gcPid))
 	first := testbin.StartConf(t, false, dir, text)
 	first.WaitState(t, "worker", "RUNNING", 10*time.Second)
@@ -445,10 +448,12 @@ func TestAccountingOfAForkingTree(t *testing.T) {
 command=%s
 startsecs=0
 cpu_weight=100
+killmode=cgroup
 
 [program:nocg]
 command=%s
 startsecs=0
+stopasgroup=true
 `, helperCmd(t, "tree", "3", "60", "500", filepath.Join(dir, "withcg")), helperCmd(t, "tree", "3", "60", "500", filepath.Join(dir, "nocg"))))
 	for _, name := range []string{"withcg", "nocg"} {
 		d.WaitState(t, name, "RUNNING", 10*time.Second)
