@@ -78,6 +78,7 @@ func TestCriticalExitEndsDaemonWithItsCode(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "other.pid")
+	goFile := filepath.Join(dir, "go")
 	d := testbin.StartConf(t, false, dir, testbin.BaseConf(dir)+fmt.Sprintf(`
 [program:other]
 command=%s
@@ -88,8 +89,13 @@ command=%s
 startsecs=0
 autorestart=false
 critical=true
-`, longRunner(pidFile), afterPid(pidFile, 7)))
+`, longRunner(pidFile), afterPid(goFile, 7)))
 	other := readPid(t, pidFile)
+	// job exits once told: had it exited as soon as other was up, the
+	// daemon could be gone before StartConf saw its socket.
+	if err := os.WriteFile(goFile, []byte("go"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	st, err := d.Wait(20 * time.Second)
 	if err != nil {
 		t.Fatal(err)
