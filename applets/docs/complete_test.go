@@ -190,7 +190,10 @@ func TestBashCompletion(t *testing.T) {
 		// bash replaces only what follows '=': the candidates say so.
 		{"supervisord --loglevel=de", []string{"debug"}},
 		{"supervisorctl --s", []string{"--serverurl"}},
-		{ctl + "sta", []string{"start", "status"}},
+		// 4.2's actions, then super's own.
+		{ctl + "sta", []string{"start", "status", "stats"}},
+		{ctl + "help to", []string{"top"}},
+		{ctl + "stats wo", []string{"worker"}},
 		{ctl + "re", []string{"reload", "remove", "reread", "restart"}},
 		{ctl + "status ", []string{"web:web_0", "web:*", "web:web_1", "worker"}},
 		// After "web:" bash replaces only what follows the colon.
@@ -241,7 +244,7 @@ func TestCompletionWithoutDaemon(t *testing.T) {
 	}{
 		{[]string{"supervisorctl", "-c", conf, "status", ""}, "words\n"},
 		{[]string{"supervisorctl", "-s", "http://" + l.Addr().String(), "status", ""}, "words\n"},
-		{[]string{"supervisorctl", "-c", conf, "stat"}, "words\nstatus\n"},
+		{[]string{"supervisorctl", "-c", conf, "stat"}, "words\nstatus\nstats\n"},
 		{[]string{"supervisorctl", "-c", filepath.Join(dir, "missing.conf"), "stop", ""}, "words\n"},
 	} {
 		cmd := exec.Command(testbin.Path(t, "super"), append([]string{"__complete"}, c.args...)...)
@@ -295,7 +298,7 @@ words=(supervisord --configuration=/et); CURRENT=2; _super
 	want := "registered: _super _super _super\n" +
 		"compadd: web:web_0 web:* web:web_1 worker\n" +
 		"compadd: web:web_0 web:* web:web_1\n" +
-		"compadd: start status\n" +
+		"compadd: start status stats\n" +
 		"compset: -P --configuration=\nfiles: \n"
 	if string(out) != want {
 		t.Errorf("zsh completion:\n%s\nwant:\n%s", out, want)
@@ -314,7 +317,7 @@ func TestFishCompletion(t *testing.T) {
 		line string
 		want string
 	}{
-		{"supervisorctl -c " + d.Conf + " sta", "start\nstatus\n"},
+		{"supervisorctl -c " + d.Conf + " sta", "start\nstats\nstatus\n"},
 		{"supervisorctl -c " + d.Conf + " stop web:", "web:*\nweb:web_0\nweb:web_1\n"},
 		{"supervisord --loglevel=w", "--loglevel=warn\n"},
 		{"super comp", "completion\n"},

@@ -190,6 +190,8 @@ func supervisorctlPage(source, date string) Page {
 	m.Section("ACTIONS")
 	m.Para(clidoc.Text("A name is a process (\"web\" or \"group:web\"), a whole group (\"group:*\") or, where it says so, \"all\"."))
 	m.Commands(supervisorctl.Commands())
+	m.Para(clidoc.Text("These are super's own, which Supervisor 4.2 has not (\"help\" does not list them; \"help top\" explains one):"))
+	m.Commands(supervisorctl.OwnCommands())
 	filesSection(m, "supervisorctl")
 	m.Section("EXIT STATUS")
 	m.Para(clidoc.Text("The LSB statuses Supervisor 4.2 uses. For status: 0 when every process shown is running, " +

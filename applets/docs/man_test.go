@@ -104,7 +104,7 @@ func TestManPagesFollowTheTables(t *testing.T) {
 			}
 		}
 	}
-	for _, cmd := range supervisorctl.Commands() {
+	for _, cmd := range append(supervisorctl.Commands(), supervisorctl.OwnCommands()...) {
 		if !strings.Contains(c, ".TP\n\\fB"+cmd.Name+`\fR`) {
 			t.Errorf("supervisorctl.1 lacks action %s", cmd.Name)
 		}

@@ -48,8 +48,11 @@ func Summary() string {
 	return strings.TrimSuffix(s, ".")
 }
 
-// Commands are the actions, with their help.
+// Commands are the actions (4.2's), with their help.
 func Commands() []clidoc.Command { return ctl.Commands() }
+
+// OwnCommands are super's own actions, with their help.
+func OwnCommands() []clidoc.Command { return ctl.OwnCommands() }
 
 // completeTimeout bounds the wait for the daemon's process names: a
 // completion that hangs is worse than one that offers nothing.
@@ -81,19 +84,34 @@ func Complete(progname string, args []string, cur string) clidoc.Reply {
 		if err != nil {
 			opts = &Options{ServerURL: "http://localhost:9001"}
 		}
-		line := strings.Join(append(append([]string(nil), positional...), cur), " ")
-		return clidoc.Reply{Kind: clidoc.Words, Words: ctl.Complete(ctl.Options{
+		words := append([]string(nil), positional...)
+		if len(words) > 0 && words[0] == "stats" {
+			words[0] = "status" // the same names
+		}
+		line := strings.Join(append(words, cur), " ")
+		r := clidoc.Reply{Kind: clidoc.Words, Words: ctl.Complete(ctl.Options{
 			ServerURL: opts.ServerURL, Username: opts.Username, Password: opts.Password,
 		}, line, cur, completeTimeout)}
+		if len(positional) == 0 || positional[0] == "help" && len(positional) == 1 {
+			// The interactive shell offers 4.2's actions; here super's own
+			// come too.
+			for _, c := range OwnCommands() {
+				if strings.HasPrefix(c.Name, cur) {
+					r.Words = append(r.Words, c.Name)
+				}
+			}
+		}
+		return r
 	}
 	return clidoc.Reply{}
 }
 
 // completesNames reports whether the shell completes an action's arguments
-// (as names); the others take none or a URL.
+// (as names, or actions for help); the others take none or a URL.
 func completesNames(action string) bool {
 	switch action {
-	case "add", "remove", "update", "clear", "fg", "pid", "restart", "signal", "start", "status", "stop", "tail", "help":
+	case "add", "remove", "update", "clear", "fg", "pid", "restart", "signal", "start", "status", "stats",
+		"stop", "tail", "help":
 		return true
 	}
 	return false

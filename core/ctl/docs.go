@@ -3,6 +3,7 @@ package ctl
 import (
 	"context"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -12,8 +13,8 @@ import (
 // helpHelp is what "help help" prints (doHelp).
 const helpHelp = "help\t\tPrint a list of available actions\nhelp <action>\tPrint help for <action>"
 
-// Commands are supervisorctl's actions with the help "help <action>"
-// prints, in the shell's order, for the manual page.
+// Commands are supervisorctl's actions (4.2's) with the help "help
+// <action>" prints, in the shell's order, for the manual page.
 func Commands() []clidoc.Command {
 	var out []clidoc.Command
 	for _, name := range vocab {
@@ -24,6 +25,27 @@ func Commands() []clidoc.Command {
 		if ok {
 			out = append(out, clidoc.Command{Name: name, Help: h})
 		}
+	}
+	return out
+}
+
+// OwnCommands are super's own actions, which 4.2 has not (so the shell's
+// help and completion leave them out), with their help, by name.
+func OwnCommands() []clidoc.Command {
+	var names []string
+	for name := range actions {
+		if name != "EOF" && !contains(vocab, name) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	out := make([]clidoc.Command, 0, len(names))
+	for _, name := range names {
+		h, ok := superHelpTexts[name]
+		if !ok {
+			h = helpTexts[name]
+		}
+		out = append(out, clidoc.Command{Name: name, Help: h})
 	}
 	return out
 }
