@@ -9,12 +9,12 @@ import (
 type Kind int
 
 const (
-	Nothing Kind = iota // nothing to offer (a password, a number)
-	Words               // one of Reply.Words
-	Files               // a file name: the shell completes it
-	Dirs                // a directory name: the shell completes it
-	Users               // a user name: the shell completes it
-	Commands            // a command name: the shell completes it
+	Nothing  Kind = iota // nothing to offer (a password, a number)
+	Words                // one of Reply.Words
+	Files                // a file name: the shell completes it
+	Dirs                 // a directory name: the shell completes it
+	Users                // a user name: the shell completes it
+	Commands             // a command name: the shell completes it
 )
 
 var kindNames = map[Kind]string{Nothing: "none", Words: "words", Files: "files", Dirs: "dirs", Users: "users", Commands: "commands"}
