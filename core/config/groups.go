@@ -508,6 +508,9 @@ func (l *loader) processes(section, group string, listener bool) ([]*ProcessConf
 		if err := l.processLifecycle(section, &q, exp); err != nil {
 			return nil, err
 		}
+		if err := l.processLogs(section, &q, exp); err != nil {
+			return nil, err
+		}
 		if err := l.readResources(section, &q, exp); err != nil { // resources.go
 			return nil, err
 		}

@@ -19,6 +19,12 @@ import (
 //	                                   were read (RFC 3339, milliseconds)
 //
 // Both need container_logs = true.
+//
+// [program:x] (and the other process sections), for stdout_ and stderr_
+//
+//	stdout_logfile_timestamps = false  each line in the log file starts with
+//	                                   the time it was read (RFC 3339,
+//	                                   milliseconds) and a space
 
 // readSupervisordLogs reads the log keys of [supervisord] into s.
 func (l *loader) readSupervisordLogs(s *Supervisord, exp map[string]any) error {
@@ -52,4 +58,19 @@ func parseConsoleFormat(s string) (bool, error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("invalid container_logs_format %q: expected plain or json", strings.TrimSpace(s))
+}
+
+// processLogs reads the log keys of a process section into p (after 4.2's
+// keys and the other extras).
+func (l *loader) processLogs(section string, p *ProcessConfig, exp map[string]any) error {
+	for _, ch := range []struct {
+		name string
+		lc   *LogConfig
+	}{{"stdout", &p.Stdout}, {"stderr", &p.Stderr}} {
+		var err error
+		if ch.lc.Timestamps, err = l.boolean(section, ch.name+"_logfile_timestamps", "false", exp); err != nil {
+			return err
+		}
+	}
+	return nil
 }

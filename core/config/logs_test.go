@@ -46,3 +46,18 @@ func TestContainerLogsFormatKeys(t *testing.T) {
 		loadErr(t, conf, want)
 	}
 }
+
+func TestLogfileTimestampsKeys(t *testing.T) {
+	cfg, err := loadString(t, "[supervisord]\n[program:a]\ncommand=/bin/a\n[program:b]\ncommand=/bin/b\nstdout_logfile_timestamps=true\nstderr_logfile_timestamps=yes\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := findProc(t, cfg, "a"); a.Stdout.Timestamps || a.Stderr.Timestamps {
+		t.Errorf("defaults: %v %v", a.Stdout.Timestamps, a.Stderr.Timestamps)
+	}
+	if b := findProc(t, cfg, "b"); !b.Stdout.Timestamps || !b.Stderr.Timestamps {
+		t.Errorf("b: %v %v", b.Stdout.Timestamps, b.Stderr.Timestamps)
+	}
+	loadErr(t, "[supervisord]\n[program:a]\ncommand=/bin/a\nstderr_logfile_timestamps=often\n",
+		"not a valid boolean value: 'often' for stderr_logfile_timestamps in section 'program:a' (file: '%s', line 4)")
+}

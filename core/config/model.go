@@ -243,4 +243,7 @@ type LogConfig struct {
 	CaptureMaxbytes int64
 	EventsEnabled   bool
 	Syslog          bool
+
+	// Logs (issue 26, logs.go); zero values mean 4.2's behaviour.
+	Timestamps bool // *_logfile_timestamps: each line in the file starts with the time it was read
 }

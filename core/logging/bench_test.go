@@ -20,6 +20,7 @@ func BenchmarkChildLogWrite(b *testing.B) {
 		{"rotating", config.LogConfig{Maxbytes: 8 << 20, Backups: 2}, StreamOptions{}},
 		{"capture", config.LogConfig{Maxbytes: 8 << 20, Backups: 2, CaptureMaxbytes: 1 << 20}, StreamOptions{}},
 		{"strip_ansi", config.LogConfig{Maxbytes: 8 << 20, Backups: 2}, StreamOptions{StripANSI: true}},
+		{"timestamps", config.LogConfig{Maxbytes: 8 << 20, Backups: 2, Timestamps: true}, StreamOptions{}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			bc.lc.Logfile = filepath.Join(b.TempDir(), "x.log")

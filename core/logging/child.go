@@ -2,6 +2,7 @@ package logging
 
 import (
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"super/core/config"
@@ -61,6 +62,10 @@ type StreamOptions struct {
 	// (ConsoleSource.Name defaults to ConsoleName).
 	ConsoleFormat ConsoleFormat
 	ConsoleSource ConsoleSource
+
+	// Now is the clock of timestamps and time-based rotation; nil = the
+	// log path's clock (see TestClockEnv). For tests.
+	Now func() time.Time
 }
 
 // Stream is where a process's pipe reader writes one output stream. Write
@@ -86,6 +91,9 @@ type Stream struct {
 	syslogPrefix string // "name ", as 4.2's syslog format
 
 	stripped []byte // strip_ansi output, reused
+
+	stamper   *lineStamper // nil unless Log.Timestamps (stamp.go)
+	fileWrite func([]byte) // file.Write, made once for stamper
 }
 
 // NewStream opens the stream's log file (if any). An error means the file
@@ -94,6 +102,9 @@ type Stream struct {
 // it drops output and retries the open — for callers that prefer to run
 // the child anyway.
 func NewStream(opts StreamOptions) (*Stream, error) {
+	if opts.Now == nil {
+		opts.Now = now
+	}
 	s := &Stream{opts: opts}
 	lc := opts.Log
 	if lc.Logfile == config.LogSyslog {
@@ -116,6 +127,9 @@ func NewStream(opts StreamOptions) (*Stream, error) {
 			src.Name = opts.ConsoleName
 		}
 		s.console = opts.Console.FormatWriter(src, opts.ConsoleFormat, s.reportConsoleError)
+	}
+	if lc.Timestamps {
+		s.stamper = &lineStamper{}
 	}
 	var err error
 	switch {
@@ -201,7 +215,14 @@ func (s *Stream) emit(p []byte, capturing bool) {
 		s.capbuf.write(p)
 	} else {
 		if s.file != nil {
-			s.file.Write(p)
+			if s.stamper != nil {
+				if s.fileWrite == nil {
+					s.fileWrite = s.file.Write
+				}
+				s.stamper.write(s.fileWrite, p, s.opts.Now())
+			} else {
+				s.file.Write(p)
+			}
 		}
 		if s.syslog != nil {
 			s.syslog.sendLines(s.syslogPrefix, p)

@@ -115,7 +115,19 @@ func StartConfStdio(t testing.TB, oracle bool, dir, conf string, extraArgs ...st
 	return startConf(t, oracle, true, dir, conf, extraArgs)
 }
 
+// StartConfEnv is StartConfStdio (ours) with env added to the daemon's
+// environment: TZ, or a test hook such as SUPER_TEST_CLOCK_FILE.
+func StartConfEnv(t testing.TB, dir, conf string, env []string, extraArgs ...string) *Daemon {
+	t.Helper()
+	return startConfEnv(t, false, true, dir, conf, env, extraArgs)
+}
+
 func startConf(t testing.TB, oracle, stdio bool, dir, conf string, extraArgs []string) *Daemon {
+	t.Helper()
+	return startConfEnv(t, oracle, stdio, dir, conf, nil, extraArgs)
+}
+
+func startConfEnv(t testing.TB, oracle, stdio bool, dir, conf string, env, extraArgs []string) *Daemon {
 	t.Helper()
 	d := &Daemon{Name: "super", Dir: dir, Conf: filepath.Join(dir, "supervisord.conf"),
 		Sock: filepath.Join(dir, "s.sock"), Out: &SyncBuffer{}, waited: make(chan struct{})}
@@ -132,6 +144,9 @@ func startConf(t testing.TB, oracle, stdio bool, dir, conf string, extraArgs []s
 	}
 	d.cmd = exec.Command(bin, append([]string{"-n", "-c", d.Conf}, extraArgs...)...)
 	d.cmd.Dir = dir
+	if env != nil {
+		d.cmd.Env = append(os.Environ(), env...)
+	}
 	d.cmd.Stdout, d.cmd.Stderr = d.Out, d.Out
 	if stdio {
 		d.Stdout, d.Stderr = &SyncBuffer{}, &SyncBuffer{}
