@@ -61,3 +61,52 @@ func TestLogfileTimestampsKeys(t *testing.T) {
 	loadErr(t, "[supervisord]\n[program:a]\ncommand=/bin/a\nstderr_logfile_timestamps=often\n",
 		"not a valid boolean value: 'often' for stderr_logfile_timestamps in section 'program:a' (file: '%s', line 4)")
 }
+
+func TestRotationKeys(t *testing.T) {
+	cfg, err := loadString(t, "[supervisord]\nlogfile_rotate=Daily\nlogfile_maxage=30\nlogfile_compress=true\n"+
+		"[program:a]\ncommand=/bin/a\n"+
+		"[program:b]\ncommand=/bin/b\nstdout_logfile_rotate=hourly\nstdout_logfile_maxage=7\nstdout_logfile_compress=true\nstderr_logfile_rotate=never\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := cfg.Supervisord
+	if sd.LogfileRotate != RotateDaily || sd.LogfileMaxage != 30 || !sd.LogfileCompress {
+		t.Errorf("[supervisord]: %v %d %v", sd.LogfileRotate, sd.LogfileMaxage, sd.LogfileCompress)
+	}
+	a, b := findProc(t, cfg, "a"), findProc(t, cfg, "b")
+	if a.Stdout.Rotate != RotateNever || a.Stdout.Maxage != 0 || a.Stdout.Compress || a.Stderr != (LogConfig{Logfile: a.Stderr.Logfile, Maxbytes: a.Stderr.Maxbytes, Backups: 10}) {
+		t.Errorf("defaults: %+v %+v", a.Stdout, a.Stderr)
+	}
+	if b.Stdout.Rotate != RotateHourly || b.Stdout.Maxage != 7 || !b.Stdout.Compress || b.Stderr.Rotate != RotateNever {
+		t.Errorf("b: %+v %+v", b.Stdout, b.Stderr)
+	}
+	for conf, want := range map[string]string{
+		"[supervisord]\nlogfile_rotate=weekly\n":                                                          "invalid rotate value \"weekly\": expected hourly, daily or never for logfile_rotate in section 'supervisord' (file: '%s', line 2)",
+		"[supervisord]\nlogfile_maxage=-1\n":                                                              "logfile_maxage must be 0 (no limit) or more days, not -1 in section 'supervisord' (file: '%s', line 2)",
+		"[supervisord]\nlogfile_backups=0\nlogfile_compress=true\n":                                       "logfile_compress needs logfile_backups > 0: no backup is kept in section 'supervisord' (file: '%s', line 3)",
+		"[supervisord]\n[program:a]\ncommand=/bin/a\nstderr_logfile_maxage=1.5\n":                         "invalid literal for int() with base 10: '1.5' for stderr_logfile_maxage in section 'program:a' (file: '%s', line 4)",
+		"[supervisord]\n[program:a]\ncommand=/bin/a\nstdout_logfile_rotate=daly\n":                        "invalid rotate value \"daly\": expected hourly, daily or never for stdout_logfile_rotate in section 'program:a' (file: '%s', line 4)",
+		"[supervisord]\n[program:a]\ncommand=/bin/a\nstdout_logfile_backups=0\nstdout_logfile_maxage=3\n": "stdout_logfile_maxage needs stdout_logfile_backups > 0: no backup is kept in section 'program:a' (file: '%s', line 5)",
+	} {
+		loadErr(t, conf, want)
+	}
+}
+
+func FuzzParseRotateEvery(f *testing.F) {
+	for _, s := range []string{"hourly", " Daily ", "never", "", "weekly", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRotateEvery(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "expected hourly, daily or never") {
+				t.Fatalf("%q: error %v", s, err)
+			}
+			return
+		}
+		// What is accepted reads back the same from its name.
+		if back, err := ParseRotateEvery(r.String()); err != nil || back != r {
+			t.Fatalf("%q: %v → %q → %v, %v", s, r, r.String(), back, err)
+		}
+	})
+}

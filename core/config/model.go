@@ -84,8 +84,11 @@ type Supervisord struct {
 	Cgroups bool
 
 	// Logs (issue 26, logs.go); zero values mean 4.2's behaviour.
-	ContainerLogsJSON       bool // container_logs_format=json
-	ContainerLogsTimestamps bool // container_logs_timestamps
+	ContainerLogsJSON       bool        // container_logs_format=json
+	ContainerLogsTimestamps bool        // container_logs_timestamps
+	LogfileRotate           RotateEvery // logfile_rotate: also rotate at each hour or day
+	LogfileMaxage           int         // logfile_maxage: days a backup is kept; 0 = no limit
+	LogfileCompress         bool        // logfile_compress: gzip backups
 }
 
 // Supervisorctl is the [supervisorctl] section.
@@ -245,5 +248,8 @@ type LogConfig struct {
 	Syslog          bool
 
 	// Logs (issue 26, logs.go); zero values mean 4.2's behaviour.
-	Timestamps bool // *_logfile_timestamps: each line in the file starts with the time it was read
+	Timestamps bool        // *_logfile_timestamps: each line in the file starts with the time it was read
+	Rotate     RotateEvery // *_logfile_rotate: also rotate at each hour or day
+	Maxage     int         // *_logfile_maxage: days a backup is kept; 0 = no limit
+	Compress   bool        // *_logfile_compress: gzip backups
 }

@@ -119,7 +119,8 @@ func (l *Logger) Configure(cfg config.Supervisord, opts LoggerOptions) error {
 		}
 	default:
 		l.path = cfg.Logfile
-		l.file, err = openFileSink(cfg.Logfile, cfg.LogfileMaxbytes, cfg.LogfileBackups, nil)
+		l.file, err = openFileSink(cfg.Logfile, rotation{maxBytes: cfg.LogfileMaxbytes, backups: cfg.LogfileBackups,
+			every: cfg.LogfileRotate, maxAge: days(cfg.LogfileMaxage), compress: cfg.LogfileCompress, now: l.clock}, nil)
 	}
 	l.configured = true
 	for _, r := range l.pending {

@@ -135,10 +135,10 @@ func NewStream(opts StreamOptions) (*Stream, error) {
 	switch {
 	case lc.Logfile == config.LogNone:
 	case opts.Auto:
-		s.file = newFileSink(lc.Logfile, lc.Maxbytes, lc.Backups, s.reportFileError)
+		s.file = newFileSink(lc.Logfile, rotationOf(lc, opts.Now), s.reportFileError)
 		s.file.firstMode = 0o600
 	default:
-		s.file, err = openFileSink(lc.Logfile, lc.Maxbytes, lc.Backups, s.reportFileError)
+		s.file, err = openFileSink(lc.Logfile, rotationOf(lc, opts.Now), s.reportFileError)
 		if err != nil {
 			s.reportFileError(err)
 		}

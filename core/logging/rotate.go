@@ -4,11 +4,12 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"super/core/config"
 )
 
 // retryInterval bounds how often a sink whose file could not be opened tries
@@ -24,6 +25,11 @@ const retryInterval = time.Second
 // exceed maxBytes by less than one chunk, as in 4.2. With backups == 0 the
 // file is truncated in place instead (4.2 keeps nothing then).
 //
+// super's rules beside it (backups.go): a time rule (the first write of
+// each hour or day of the local clock rotates first, so the chunk starts
+// the new file), an age limit on backups, and gzip compression of backups
+// in the background.
+//
 // Standard streams and other non-regular files (/dev/stdout, a fifo, a tty)
 // are never rotated: 4.2 fails there with "Illegal seek", super just writes.
 //
@@ -33,14 +39,15 @@ const retryInterval = time.Second
 //
 // fileSink is not safe for concurrent use; its owner serialises calls.
 type fileSink struct {
-	path     string
-	maxBytes int64
-	backups  int
+	path string
+	rot  rotation
 
-	f        *os.File
-	std      bool  // f is os.Stdout/os.Stderr: never closed or reopened
-	rotating bool  // maxBytes > 0 and f is a regular file
-	size     int64 // bytes in the current file, counted, not re-stat'ed
+	f         *os.File
+	std       bool  // f is os.Stdout/os.Stderr: never closed or reopened
+	rotatable bool  // f is a regular file, reached by a path that renames move
+	rotating  bool  // rotatable and a size rule (maxBytes > 0)
+	size      int64 // bytes in the current file, counted, not re-stat'ed
+	nextAt    time.Time
 
 	failing  bool      // an error was reported and no write succeeded since
 	retryAt  time.Time // when a closed sink may next try to open
@@ -54,8 +61,29 @@ type fileSink struct {
 	firstMode os.FileMode
 }
 
-func newFileSink(path string, maxBytes int64, backups int, report func(error)) *fileSink {
-	s := &fileSink{path: path, maxBytes: maxBytes, backups: backups, report: report}
+// rotation is when a log file is rotated and what happens to its backups.
+type rotation struct {
+	maxBytes int64              // size rule (4.2): rotate after a write reaches it; 0 = never
+	backups  int                // backups kept (4.2); 0 = truncate in place
+	every    config.RotateEvery // time rule: at the first write of each hour or day
+	maxAge   time.Duration      // a rotation deletes backups last written longer ago; 0 = none
+	compress bool               // backups are gzipped in the background
+	now      func() time.Time   // the clock of the time rule and maxAge; nil = the log clock
+}
+
+// rotationOf is a child log's rotation as configured.
+func rotationOf(lc config.LogConfig, now func() time.Time) rotation {
+	return rotation{maxBytes: lc.Maxbytes, backups: lc.Backups, every: lc.Rotate,
+		maxAge: days(lc.Maxage), compress: lc.Compress, now: now}
+}
+
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+
+func newFileSink(path string, rot rotation, report func(error)) *fileSink {
+	if rot.now == nil {
+		rot.now = now
+	}
+	s := &fileSink{path: path, rot: rot, report: report}
 	s.rotateFn = s.rotate
 	return s
 }
@@ -63,8 +91,8 @@ func newFileSink(path string, maxBytes int64, backups int, report func(error)) *
 // openFileSink opens path for appending. On failure the sink is still
 // returned, in its failing state, together with the error: the caller decides
 // whether that is fatal (4.2 refuses to spawn then) or not.
-func openFileSink(path string, maxBytes int64, backups int, report func(error)) (*fileSink, error) {
-	s := newFileSink(path, maxBytes, backups, report)
+func openFileSink(path string, rot rotation, report func(error)) (*fileSink, error) {
+	s := newFileSink(path, rot, report)
 	err := s.open(false)
 	if err != nil {
 		s.failing = true
@@ -83,10 +111,10 @@ func openFileSink(path string, maxBytes int64, backups int, report func(error)) 
 func (s *fileSink) open(truncate bool) error {
 	switch s.path {
 	case "/dev/stdout":
-		s.f, s.std, s.rotating, s.size = os.Stdout, true, false, 0
+		s.f, s.std, s.rotatable, s.rotating, s.size = os.Stdout, true, false, false, 0
 		return nil
 	case "/dev/stderr":
-		s.f, s.std, s.rotating, s.size = os.Stderr, true, false, 0
+		s.f, s.std, s.rotatable, s.rotating, s.size = os.Stderr, true, false, false, 0
 		return nil
 	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
@@ -109,7 +137,17 @@ func (s *fileSink) open(truncate bool) error {
 	}
 	s.f, s.std = f, false
 	s.size = st.Size()
-	s.rotating = s.maxBytes > 0 && st.Mode().IsRegular() && !descriptorAlias(s.path)
+	s.rotatable = st.Mode().IsRegular() && !descriptorAlias(s.path)
+	s.rotating = s.rotatable && s.rot.maxBytes > 0
+	if s.rotatable && s.rot.every != config.RotateNever && s.nextAt.IsZero() {
+		// The file's period is the one it was last written in: a file
+		// left from yesterday is rotated at the first write today.
+		start := s.rot.now()
+		if s.size > 0 {
+			start = st.ModTime().In(start.Location())
+		}
+		s.nextAt = nextRotation(start, s.rot.every)
+	}
 	return nil
 }
 
@@ -138,27 +176,49 @@ func (s *fileSink) Write(p []byte) {
 			return
 		}
 	}
+	ok := true
+	if !s.nextAt.IsZero() && s.rotatable {
+		// The time rule: the chunk was read in a new hour or day, so it
+		// starts the new file (an empty file is not rotated).
+		if t := s.rot.now(); !t.Before(s.nextAt) {
+			if s.size > 0 {
+				ok = s.tryRotate()
+			}
+			if ok {
+				s.nextAt = nextRotation(t, s.rot.every)
+			}
+			if s.f == nil {
+				return // the fresh file could not be opened; reported
+			}
+		}
+	}
 	n, err := s.f.Write(p)
 	s.size += int64(n)
-	ok := err == nil
 	if err != nil {
+		ok = false
 		s.fail(err)
 	}
-	if s.rotating && s.size >= s.maxBytes && s.f != nil {
-		if !s.rotateAt.IsZero() && time.Now().Before(s.rotateAt) {
-			return // a failed rotation waits for its retry; still failing
-		}
-		if err := s.rotateFn(); err != nil {
-			s.rotateAt = time.Now().Add(retryInterval)
-			s.fail(err)
-			ok = false
-		} else {
-			s.rotateAt = time.Time{}
-		}
+	if s.rotating && s.size >= s.rot.maxBytes && s.f != nil && !s.tryRotate() {
+		ok = false
 	}
 	if ok {
 		s.failing = false
 	}
+}
+
+// tryRotate rotates unless a failed rotation waits for its retry, and
+// reports whether the file was rotated.
+func (s *fileSink) tryRotate() bool {
+	if !s.rotateAt.IsZero() && time.Now().Before(s.rotateAt) {
+		return false // still failing
+	}
+	if err := s.rotateFn(); err != nil {
+		s.rotateAt = time.Now().Add(retryInterval)
+		s.fail(err)
+		return false
+	}
+	s.rotateAt = time.Time{}
+	return true
 }
 
 func (s *fileSink) fail(err error) {
@@ -176,23 +236,13 @@ func (s *fileSink) fail(err error) {
 
 // rotate shifts the backups and starts a fresh file. The rename of the live
 // file happens before it is closed and nothing is written in between, so
-// every byte is in exactly one file.
+// every byte is in exactly one file. Then backups too old are deleted and
+// the new backup is queued for compression (backups.go).
 func (s *fileSink) rotate() error {
-	if s.backups > 0 {
-		for i := s.backups - 1; i > 0; i-- {
-			src := s.path + "." + strconv.Itoa(i)
-			if _, err := os.Stat(src); err != nil {
-				continue // 4.2 shifts only the backups that exist
-			}
-			if err := removeAndRename(src, s.path+"."+strconv.Itoa(i+1)); err != nil {
-				// Keep appending to the live file: nothing is lost, the
-				// rotation is retried later.
-				return err
-			}
-		}
-		if err := removeAndRename(s.path, s.path+".1"); err != nil {
-			// The live file could not be moved away: keep appending to it
-			// rather than truncating (and losing) it.
+	if s.rot.backups > 0 {
+		if err := shiftBackups(s.path, s.rot); err != nil {
+			// Keep appending to the live file rather than truncating (and
+			// losing) it: nothing is lost, the rotation is retried later.
 			return err
 		}
 	}

@@ -341,7 +341,7 @@ func TestDescriptorAlias(t *testing.T) {
 func TestQuietSinkCreatesFileAndOpensOnOutput(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.log")
-	s, err := openFileSink(path, 1<<20, 2, func(err error) { t.Errorf("report: %v", err) })
+	s, err := openFileSink(path, rotation{maxBytes: 1 << 20, backups: 2}, func(err error) { t.Errorf("report: %v", err) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func TestQuietSinkReportsOpenFailureAtFirstOutput(t *testing.T) {
 	}
 	path := filepath.Join(sub, "x.log")
 	var reports []error
-	s, err := openFileSink(path, 0, 0, func(err error) { reports = append(reports, err) })
+	s, err := openFileSink(path, rotation{}, func(err error) { reports = append(reports, err) })
 	if err != nil {
 		t.Fatal(err)
 	}
