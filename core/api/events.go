@@ -101,7 +101,7 @@ func (h *Handler) events(w http.ResponseWriter, q *request) {
 	}
 
 	hb := h.hub
-	cursor, ok := hb.join(resume)
+	cursor, at, ok := hb.join(resume)
 	defer hb.leave()
 
 	hdr := w.Header()
@@ -132,7 +132,7 @@ func (h *Handler) events(w http.ResponseWriter, q *request) {
 
 	// The client's reconnection delay, then where the stream starts.
 	buf = append(buf, "retry: 1000\n\n"...)
-	hello := HelloEvent{EventID: hb.idString(cursor), State: hb.eng.State().String()}
+	hello := HelloEvent{EventID: at, State: hb.eng.State().String()}
 	if !ok {
 		buf = appendEvent(buf, "", "reset", hello)
 	} else if resume == "" {
@@ -162,7 +162,7 @@ func (h *Handler) events(w http.ResponseWriter, q *request) {
 			if only != nil && !only[e.name] {
 				continue
 			}
-			buf = append(buf, e.encode(hb)...)
+			buf = append(buf, e.encode()...)
 			if len(buf) >= 64<<10 && !send() {
 				return
 			}

@@ -39,6 +39,11 @@ type EventOptions struct {
 	// WriteTimeout is how long a write to a client may take before the
 	// client is dropped as too slow (default 5 s).
 	WriteTimeout time.Duration
+	// Linger is how long the hub stays subscribed after the last client
+	// left, so a client that lost its connection can resume (default 1
+	// min). Then it unsubscribes and forgets: the engine pays nothing
+	// again, and a client coming back is told to start over.
+	Linger time.Duration
 }
 
 func (o *EventOptions) defaults() {
@@ -53,6 +58,9 @@ func (o *EventOptions) defaults() {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 5 * time.Second
+	}
+	if o.Linger <= 0 {
+		o.Linger = time.Minute
 	}
 }
 
@@ -74,7 +82,8 @@ type hub struct {
 	ring    []*entry // ring[id % Buffer]
 	wake    chan struct{}
 	clients int
-	unsub   func() // the engine subscription, once a client came
+	unsub   func() // the engine subscription, while clients come
+	idle    int    // counts the times the last client left (a stale linger timer sees it moved on)
 	ticking bool   // the stats reader runs
 	prev    map[string]statsRow
 	closed  bool
@@ -83,6 +92,7 @@ type hub struct {
 
 // entry is one event as the clients get it.
 type entry struct {
+	epoch string // the hub's epoch when the event came
 	id    uint64
 	name  string // the SSE event name
 	data  any    // encoded once, by the first client to send it
@@ -96,17 +106,22 @@ func newHub(eng source, m *meter, opts EventOptions) *hub {
 		eng:   eng,
 		meter: m,
 		opts:  opts,
-		epoch: strconv.FormatInt(time.Now().UnixNano(), 36),
+		epoch: newEpoch(),
 		ring:  make([]*entry, opts.Buffer),
 		wake:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
 }
 
-// idString is an event id as the stream sends it: "<epoch>-<seq>".
-func (hb *hub) idString(seq uint64) string {
-	return hb.epoch + "-" + strconv.FormatUint(seq, 10)
+func newEpoch() string { return strconv.FormatInt(time.Now().UnixNano(), 36) }
+
+// eventID is an event id as the stream sends it: "<epoch>-<seq>".
+func eventID(epoch string, seq uint64) string {
+	return epoch + "-" + strconv.FormatUint(seq, 10)
 }
+
+// idString is the id of event seq of the current epoch; hb.mu held.
+func (hb *hub) idString(seq uint64) string { return eventID(hb.epoch, seq) }
 
 // lastID is the newest event's id (what a list read now is up to date
 // with).
@@ -131,7 +146,7 @@ func (hb *hub) parseID(s string) (uint64, bool) {
 func (hb *hub) append(name string, data any) {
 	hb.mu.Lock()
 	hb.seq++
-	hb.ring[hb.seq%uint64(len(hb.ring))] = &entry{id: hb.seq, name: name, data: data}
+	hb.ring[hb.seq%uint64(len(hb.ring))] = &entry{epoch: hb.epoch, id: hb.seq, name: name, data: data}
 	close(hb.wake)
 	hb.wake = make(chan struct{})
 	hb.mu.Unlock()
@@ -162,9 +177,10 @@ func (hb *hub) read(cursor uint64, out []*entry) (_ []*entry, wake <-chan struct
 }
 
 // join registers a client (subscribing to the engine at the first) and
-// says where the stream stands; resume is the client's Last-Event-ID.
-// ok is false when resume cannot be honoured (the client must start over).
-func (hb *hub) join(resume string) (cursor uint64, ok bool) {
+// says where the stream stands (its position and id); resume is the
+// client's Last-Event-ID. ok is false when resume cannot be honoured (the
+// client must start over).
+func (hb *hub) join(resume string) (cursor uint64, id string, ok bool) {
 	hb.mu.Lock()
 	defer hb.mu.Unlock()
 	hb.clients++
@@ -176,19 +192,38 @@ func (hb *hub) join(resume string) (cursor uint64, ok bool) {
 		go hb.statsLoop()
 	}
 	if resume == "" {
-		return hb.seq, true
+		return hb.seq, hb.idString(hb.seq), true
 	}
 	n, parsed := hb.parseID(resume)
 	if !parsed || n > hb.seq || (n < hb.seq && n+1 < hb.oldestLocked()) {
-		return hb.seq, false
+		return hb.seq, hb.idString(hb.seq), false
 	}
-	return n, true
+	return n, hb.idString(n), true
 }
 
 func (hb *hub) leave() {
 	hb.mu.Lock()
+	defer hb.mu.Unlock()
 	hb.clients--
-	hb.mu.Unlock()
+	if hb.clients > 0 || hb.closed {
+		return
+	}
+	hb.idle++
+	idle := hb.idle
+	time.AfterFunc(hb.opts.Linger, func() {
+		hb.mu.Lock()
+		defer hb.mu.Unlock()
+		if hb.clients > 0 || hb.idle != idle || hb.unsub == nil {
+			return // someone came back
+		}
+		hb.unsub()
+		hb.unsub = nil
+		// The events from now on are not recorded: ids of this epoch
+		// can no longer be resumed from.
+		hb.epoch = newEpoch()
+		hb.seq = 0
+		clear(hb.ring)
+	})
 }
 
 // close ends every stream and the engine subscription.
@@ -206,13 +241,13 @@ func (hb *hub) close() {
 }
 
 // frame is the entry as SSE text, encoded at most once.
-func (e *entry) encode(hb *hub) []byte {
+func (e *entry) encode() []byte {
 	e.once.Do(func() {
 		data, err := json.Marshal(e.data)
 		if err != nil {
 			data = []byte(`{}`)
 		}
-		e.frame = sseFrame(nil, hb.idString(e.id), e.name, data)
+		e.frame = sseFrame(nil, eventID(e.epoch, e.id), e.name, data)
 		e.data = nil // the frame is all that is needed from now on
 	})
 	return e.frame

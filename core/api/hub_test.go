@@ -12,19 +12,36 @@ import (
 
 	"super/core/process"
 	"super/core/supervisor"
+	"super/core/testbin"
 )
 
 // fakeSource is an engine that publishes what the test says.
 type fakeSource struct {
 	mu  sync.Mutex
-	fns []func(supervisor.Event)
+	fns map[int]func(supervisor.Event)
+	n   int
 }
 
 func (f *fakeSource) SubscribeDetailed(fn func(supervisor.Event)) func() {
 	f.mu.Lock()
-	f.fns = append(f.fns, fn)
-	f.mu.Unlock()
-	return func() {}
+	defer f.mu.Unlock()
+	if f.fns == nil {
+		f.fns = map[int]func(supervisor.Event){}
+	}
+	id := f.n
+	f.n++
+	f.fns[id] = fn
+	return func() {
+		f.mu.Lock()
+		delete(f.fns, id)
+		f.mu.Unlock()
+	}
+}
+
+func (f *fakeSource) subscribers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.fns)
 }
 
 func (f *fakeSource) Stats(...supervisor.StatsOption) ([]supervisor.ProcessStats, error) {
@@ -50,7 +67,7 @@ func TestHubRing(t *testing.T) {
 	src := &fakeSource{}
 	hb := newHub(src, newMeter(), EventOptions{Buffer: 8, StatsEvery: time.Hour})
 	defer hb.close()
-	cursor, ok := hb.join("")
+	cursor, _, ok := hb.join("")
 	defer hb.leave()
 	if !ok || cursor != 0 {
 		t.Fatalf("join: %d %v", cursor, ok)
@@ -71,7 +88,7 @@ func TestHubRing(t *testing.T) {
 		hb.idString(15): true, hb.idString(7): true, hb.idString(6): false, hb.idString(16): false,
 		"other-15": false, "15": false, "": true,
 	} {
-		if _, ok := hb.join(id); ok != want {
+		if _, _, ok := hb.join(id); ok != want {
 			t.Errorf("resume from %q: %v, want %v", id, ok, want)
 		}
 		hb.leave()
@@ -119,4 +136,35 @@ func TestStreamHeartbeat(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Error("the stream did not end when the hub closed")
 	}
+}
+
+// Once the last client has been gone for Linger, the hub unsubscribes (the
+// engine pays nothing again) and its ids can no longer be resumed from; a
+// client back within Linger resumes.
+func TestHubLinger(t *testing.T) {
+	src := &fakeSource{}
+	hb := newHub(src, newMeter(), EventOptions{Linger: 50 * time.Millisecond, StatsEvery: time.Hour})
+	defer hb.close()
+	if src.subscribers() != 0 {
+		t.Fatal("subscribed before any client")
+	}
+	hb.join("")
+	src.publish(3)
+	last := hb.lastID()
+	hb.leave()
+	// Back at once: resumes, still subscribed.
+	if _, _, ok := hb.join(last); !ok || src.subscribers() != 1 {
+		t.Fatalf("a client back at once cannot resume (subscribers %d)", src.subscribers())
+	}
+	hb.leave()
+	if err := testbin.Poll(5*time.Second, func() bool { return src.subscribers() == 0 }); err != nil {
+		t.Fatal("still subscribed after the linger")
+	}
+	if _, _, ok := hb.join(last); ok {
+		t.Error("an id from before the hub forgot can still be resumed from")
+	}
+	if src.subscribers() != 1 {
+		t.Error("a new client did not subscribe the hub again")
+	}
+	hb.leave()
 }
