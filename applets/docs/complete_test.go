@@ -281,7 +281,7 @@ func TestZshCompletion(t *testing.T) {
 autoload -U compinit && compinit -u -d %[1]s/zcompdump
 source %[2]s
 print -r -- "registered: $_comps[supervisorctl] $_comps[super] $_comps[echo_supervisord_conf]"
-compadd() { shift 2; print -r -- "compadd: $*" }
+compadd() { [[ $1 == -- ]] && shift; print -r -- "compadd: $*" }
 _files() { print -r -- "files: $*" }
 compset() { print -r -- "compset: $*" }
 words=(supervisorctl -c %[3]s status ""); CURRENT=5; _super

@@ -86,7 +86,8 @@ _super() {
     case $reply[1] in
     words)
         found=("${(@)reply[2,-1]}")
-        (( ${#found} )) && compadd -Q -- "${(@)found}"
+        # Quoted as they go in: "web:*" becomes web:\* (zsh would glob it).
+        (( ${#found} )) && compadd -- "${(@)found}"
         ;;
     files|dirs|users|commands)
         [[ -n $reply[2] ]] && compset -P "${(q)reply[2]}"
