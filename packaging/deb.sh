@@ -86,7 +86,11 @@ chmod 0644 "$doc/README.md.gz"
 		cat
 	} | while read -r mod ver; do
 		if [ "$mod" = std ]; then
-			lic=$($GO env GOROOT)/LICENSE
+			# An upstream Go tree has LICENSE; Debian's golang packages
+			# keep it in their copyright file.
+			for lic in "$($GO env GOROOT)/LICENSE" /usr/share/doc/golang-go/copyright ""; do
+				[ -r "$lic" ] && break
+			done
 			mod="The Go standard library"
 		else
 			lic=$(ls "$modcache/$mod@$ver"/LICENSE* "$modcache/$mod@$ver"/COPYING* 2>/dev/null | head -n 1)
