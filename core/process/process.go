@@ -449,22 +449,20 @@ func (p *Process) Finish(ws syscall.WaitStatus) {
 
 // shouldAutoStart reports whether Transition would spawn now (ignoring time).
 func (p *Process) shouldAutoStart() bool {
-	if p.Config.Schedule != "" {
-		return false // its schedule starts it (schedule.go)
-	}
 	switch p.state {
 	case Exited:
-		if p.Config.Oneshot {
-			return false // it ran to its end
+		c := p.Config
+		if c.Oneshot || c.Schedule != "" {
+			return false // it ran to its end; its schedule starts it (oneshot.go, schedule.go)
 		}
-		switch p.Config.Autorestart {
+		switch c.Autorestart {
 		case config.RestartAlways:
 			return true
 		case config.RestartUnexpected:
 			return !p.ExitExpected(p.exitstatus)
 		}
 	case Stopped:
-		return p.laststart.IsZero() && p.Config.Autostart
+		return p.laststart.IsZero() && p.Config.Autostart && p.Config.Schedule == ""
 	}
 	return false
 }
@@ -479,6 +477,12 @@ func (p *Process) AutoStartDue() bool { return p.shouldAutoStart() }
 // own: an automatic start is due and the mood allows it. Only such a start
 // is left unfinished by StartTransition.
 func (p *Process) AutoStartNow(mood Mood) bool {
+	// Small enough to be inlined: the loop asks for every process on
+	// every pass, and most are running.
+	return (p.state == Stopped || p.state == Exited) && p.autoStartNow(mood)
+}
+
+func (p *Process) autoStartNow(mood Mood) bool {
 	return mood > MoodRestarting && p.shouldAutoStart() && !p.restartWaiting()
 }
 
