@@ -36,7 +36,7 @@ func TestQuickRun(t *testing.T) {
 	defer cancel()
 	rep, err := Run(ctx, Options{
 		Mode:   "quick",
-		Cases:  []string{"spawn", "rpc", "ctl", "log"},
+		Cases:  []string{"spawn", "rpc", "ctl", "log", "scale"},
 		Ours:   ours,
 		Oracle: oracle,
 		Budget: time.Minute,
@@ -62,7 +62,7 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("%s: no fork/exec floor: %+v", res.Case, res.Ref)
 		}
 	}
-	for _, f := range []string{"spawn", "rpc", "ctl", "log"} {
+	for _, f := range []string{"spawn", "rpc", "ctl", "log", "scale"} {
 		if !families[f] {
 			t.Errorf("no %s rows", f)
 		}

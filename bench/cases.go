@@ -25,8 +25,8 @@ func (r *runner) afterSpawn(im *Impl, nn int, d *daemon, spawnErr error) {
 		p50, p99        *Result
 	}
 	var rpcRows []rpcRow
-	var concRow *Result
-	if r.want("memory") && (nn == sc.mid || nn == sc.big || nn == sc.huge) {
+	var concRow, conc50, conc99 *Result
+	if r.want("memory") && (nn == sc.mid || nn == sc.big) {
 		memRow = add(r.row(fmt.Sprintf("memory_%d", nn), "rss", "MiB", true))
 	}
 	if r.want("cpu") && nn == sc.mid {
@@ -45,7 +45,10 @@ func (r *runner) afterSpawn(im *Impl, nn int, d *daemon, spawnErr error) {
 			}
 		}
 		if nn == sc.mid {
-			concRow = add(r.row(fmt.Sprintf("rpc_unix_%d", nn), fmt.Sprintf("getAllProcessInfo %d clients", sc.clients), "req/s", false))
+			c := fmt.Sprintf("rpc_unix_%d", nn)
+			concRow = add(r.row(c, fmt.Sprintf("getAllProcessInfo %d clients", sc.clients), "req/s", false))
+			conc50 = add(r.row(c, fmt.Sprintf("getAllProcessInfo %d clients p50", sc.clients), "ms", true))
+			conc99 = add(r.row(c, fmt.Sprintf("getAllProcessInfo %d clients p99", sc.clients), "ms", true))
 		}
 	}
 	if r.want("ctl") && (nn == sc.mid || nn == sc.big) {
@@ -98,15 +101,20 @@ func (r *runner) afterSpawn(im *Impl, nn int, d *daemon, spawnErr error) {
 		r.logf("%s: rpc %s %s p50 %.3f ms (%d calls)", im.Name, rr.network, rr.method, lat.percentile(50)*1e3, len(lat))
 	}
 	if concRow != nil {
-		rps, err := throughput(ctx, "unix", d.sock, "supervisor.getAllProcessInfo", sc.clients, sc.concDur)
+		lat, rps, err := concLatency(ctx, "unix", d.sock, "supervisor.getAllProcessInfo", sc.clients, sc.concDur)
 		if err != nil {
-			r.set(concRow, im, r.errMeasure(err))
+			r.fail(im, r.errMeasure(err), concRow, conc50, conc99)
 		} else {
 			r.set(concRow, im, &Measure{Value: rps})
+			setLatency(r, im, conc50, conc99, lat)
 		}
 	}
 	if statusRow != nil {
 		r.set(statusRow, im, r.ctlRuns(d, sc.ctlStatusRuns, nn, "status"))
+		if nn == sc.mid && statusRow.Ref == nil {
+			statusRow.RefName = "hello"
+			statusRow.Ref = r.helloRuns(sc.ctlStatusRuns)
+		}
 	}
 	if restartRow != nil {
 		r.set(restartRow, im, r.ctlRuns(d, sc.ctlRestartRuns, 0, "restart", "p0001"))
@@ -190,11 +198,12 @@ func (r *runner) stopAll(d *daemon, n int) *Measure {
 // logLine is the producer's text line (no '%': supervisord expands it).
 const logLine = "0123456789 the quick brown fox jumps over the lazy dog ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz"
 
-// producer writes nbytes of text lines to stdout in 1 MiB writes, so that
-// writing straight to a file runs at the disk's (page cache's) speed and
-// is a fair upper limit for the rotated log.
+// producer writes nbytes of text lines to stdout: yes writes its line
+// into a pipe and head copies the first nbytes on. Writing straight to a
+// file, head's copy is the busy stage and yes sleeps on the pipe much of
+// the time, so the producer leaves a core to the supervisor's copy.
 func producer(nbytes int64) string {
-	return fmt.Sprintf("yes '%s' | dd bs=1M iflag=fullblock,count_bytes count=%d status=none", logLine, nbytes)
+	return fmt.Sprintf("yes '%s' | head -c %d", logLine, nbytes)
 }
 
 // logCase pushes the same producer's output straight into a file, then
@@ -487,4 +496,42 @@ func (r *runner) churnOne(im *Impl, dir, counter string, progs []program) ([3]fl
 	}
 	out = [3]float64{float64(n1-n0) / el, r0, r1}
 	return out, nil
+}
+
+// helloRuns times a Go "hello world" binary, whole process, the same way
+// ctlRuns times supervisorctl: the floor of any Go command on this
+// machine (runtime start-up and exit), built once per run.
+func (r *runner) helloRuns(runs int) *Measure {
+	dir := filepath.Join(r.work, "hello")
+	bin := filepath.Join(dir, "hello")
+	if _, err := os.Stat(bin); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return failed(err)
+		}
+		src := "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello, world\") }\n"
+		if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+			return failed(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.21\n"), 0o644); err != nil {
+			return failed(err)
+		}
+		cmd := exec.CommandContext(r.ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return &Measure{Err: "skipped: go build of hello world: " + oneLine(err.Error()+" "+string(out))}
+		}
+	}
+	var s []float64
+	start := time.Now()
+	for i := 0; i < runs && (i < 3 || time.Since(start) < r.sc.ctlDur); i++ {
+		cmd := exec.CommandContext(r.ctx, bin)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		t := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil || string(out) != "hello, world\n" {
+			return failed(fmt.Errorf("hello world: %v: %q", err, out))
+		}
+		s = append(s, time.Since(t).Seconds()*1e3)
+	}
+	return &Measure{Value: median(s), Samples: s}
 }

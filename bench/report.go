@@ -162,7 +162,7 @@ func (r *Report) WriteTable(w io.Writer) {
 			// The log rows compare each run with the direct write made right
 			// before it ("share of direct"); a ratio to the median here would
 			// be a second, different figure.
-			if res.Ref.ok() && res.Ref.Value != 0 && res.RefName == "floor" {
+			if res.Ref.ok() && res.Ref.Value != 0 && (res.RefName == "floor" || res.RefName == "hello") {
 				if res.Ours.ok() {
 					ref += fmt.Sprintf(" ours/ref=%.3g", res.Ours.Value/res.Ref.Value)
 				}

@@ -225,8 +225,16 @@ func seqLatency(ctx context.Context, network, addr, method string, minCalls, max
 // throughput runs clients concurrent callers of method for dur and returns
 // completed calls per second.
 func throughput(ctx context.Context, network, addr, method string, clients int, dur time.Duration) (float64, error) {
+	_, rps, err := concLatency(ctx, network, addr, method, clients, dur)
+	return rps, err
+}
+
+// concLatency runs clients concurrent callers of method, each over its own
+// kept-alive connection, for dur (at least one call each), and returns
+// every call's duration and the completed calls per second.
+func concLatency(ctx context.Context, network, addr, method string, clients int, dur time.Duration) (latencies, float64, error) {
 	type res struct {
-		n   int
+		lat latencies
 		err error
 	}
 	ch := make(chan res, clients)
@@ -236,34 +244,35 @@ func throughput(ctx context.Context, network, addr, method string, clients int, 
 		go func() {
 			c := newRawClient(network, addr)
 			defer c.close()
-			n := 0
-			for time.Now().Before(stop) && ctx.Err() == nil {
+			var lat latencies
+			for (len(lat) == 0 || time.Now().Before(stop)) && ctx.Err() == nil {
+				t := time.Now()
 				if _, err := c.call(ctx, method); err != nil {
-					ch <- res{n, err}
+					ch <- res{lat, err}
 					return
 				}
-				n++
+				lat = append(lat, time.Since(t).Seconds())
 			}
-			ch <- res{n, nil}
+			ch <- res{lat, nil}
 		}()
 	}
-	total := 0
+	var all latencies
 	var firstErr error
 	for range clients {
 		r := <-ch
-		total += r.n
+		all = append(all, r.lat...)
 		if r.err != nil && firstErr == nil {
 			firstErr = r.err
 		}
 	}
 	el := time.Since(start).Seconds()
 	if firstErr != nil {
-		return 0, firstErr
+		return nil, 0, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	return float64(total) / el, nil
+	return all, float64(len(all)) / el, nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
