@@ -273,10 +273,14 @@ var spawnMu sync.RWMutex
 // check commands): it forks under the same lock as Spawn, so such a child
 // never inherits a program's umask set for the moment of that program's
 // fork.
-func ForkExec(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
-	spawnMu.RLock()
-	defer spawnMu.RUnlock()
-	return syscall.ForkExec(path, argv, attr)
+func ForkExec(path string, argv []string, attr *syscall.ProcAttr) (pid int, err error) {
+	fds, remap := spawnFDs(attr)
+	onSpawnerThread(fds, func(local []int) {
+		spawnMu.RLock()
+		defer spawnMu.RUnlock()
+		pid, err = syscall.ForkExec(path, argv, localAttr(attr, local, remap))
+	})
+	return pid, err
 }
 
 type discard struct{}
@@ -519,8 +523,18 @@ func (l *Launcher) prepare(p *Process) (*forkJob, error) {
 
 // fork forks and execs the child, retrying through a child of ours when
 // one of the child's own steps failed (childfail.go). It touches nothing
-// but j, so it may run on any goroutine.
+// but j, so it may run on any goroutine; the fork itself happens on the
+// spawner thread (spawner.go).
 func (j *forkJob) fork() {
+	fds, remap := spawnFDs(j.attr)
+	onSpawnerThread(fds, func(local []int) {
+		j.forkWith(localAttr(j.attr, local, remap))
+	})
+}
+
+// forkWith is fork on the thread that forks, with attr's descriptors as
+// that thread knows them.
+func (j *forkJob) forkWith(attr *syscall.ProcAttr) {
 	cfg := j.cfg
 	// The umask is process-wide: a spawn that sets one forks alone.
 	if cfg.Umask >= 0 {
@@ -544,20 +558,20 @@ func (j *forkJob) fork() {
 	case j.rlimits != nil:
 		// The trampoline sets the limits, then does the steps ForkExec
 		// would (rlimits.go); its failures are reported by the child.
-		j.pid, err = forkSteps(childSteps{File: j.filename, Argv: j.argv, Dir: j.attr.Dir, UID: cfg.UID,
-			SetuidErr: j.setuidErr, Rlimits: j.rlimits, WatchdogPID: cfg.WatchdogSecs > 0}, j.attr, j.cred)
+		j.pid, err = forkSteps(childSteps{File: j.filename, Argv: j.argv, Dir: attr.Dir, UID: cfg.UID,
+			SetuidErr: j.setuidErr, Rlimits: j.rlimits, WatchdogPID: cfg.WatchdogSecs > 0}, attr, j.cred)
 		j.failedErr, j.err = err, err
 		return
 	case j.setuidErr != "":
 		err = syscall.EPERM
 	case cfg.WatchdogSecs > 0:
-		j.pid, err = forkWithWatchdogPID(j.filename, j.argv, j.attr, j.cred, cfg.UID)
+		j.pid, err = forkWithWatchdogPID(j.filename, j.argv, attr, j.cred, cfg.UID)
 	default:
-		j.pid, err = syscall.ForkExec(j.filename, j.argv, j.attr)
+		j.pid, err = syscall.ForkExec(j.filename, j.argv, attr)
 	}
 	j.failedErr = err
 	if childFailed(err) {
-		j.pid, err = retryInChild(j.filename, j.argv, j.attr, j.cred, cfg.UID, j.setuidErr)
+		j.pid, err = retryInChild(j.filename, j.argv, attr, j.cred, cfg.UID, j.setuidErr)
 	}
 	j.err = err
 }
