@@ -85,7 +85,7 @@ func Complete(progname string, args []string, cur string) clidoc.Reply {
 			opts = &Options{ServerURL: "http://localhost:9001"}
 		}
 		words := append([]string(nil), positional...)
-		if len(words) > 0 && words[0] == "stats" {
+		if len(words) > 0 && (words[0] == "stats" || words[0] == "rotate") {
 			words[0] = "status" // the same names
 		}
 		line := strings.Join(append(words, cur), " ")
@@ -110,7 +110,7 @@ func Complete(progname string, args []string, cur string) clidoc.Reply {
 // (as names, or actions for help); the others take none or a URL.
 func completesNames(action string) bool {
 	switch action {
-	case "add", "remove", "update", "clear", "fg", "pid", "restart", "signal", "start", "status", "stats",
+	case "add", "remove", "update", "clear", "fg", "pid", "restart", "rotate", "signal", "start", "status", "stats",
 		"stop", "tail", "help":
 		return true
 	}

@@ -41,6 +41,7 @@ func (h *Handler) table() []route {
 		{method: "GET", pattern: "/api/v1/processes/{name}/logs/{channel}", serve: h.readProcessLog},
 		{method: "GET", pattern: "/api/v1/processes/{name}/logs/{channel}/download", serve: h.downloadProcessLog},
 		{method: "DELETE", pattern: "/api/v1/processes/{name}/logs", serve: h.clearProcessLogs},
+		{method: "POST", pattern: "/api/v1/processes/{name}/rotate", serve: h.rotateProcessLogs}, // rotate.go
 
 		{method: "GET", pattern: "/api/v1/groups", serve: h.listGroups},
 		{method: "GET", pattern: "/api/v1/groups/{group}", serve: h.getGroup},
@@ -48,12 +49,14 @@ func (h *Handler) table() []route {
 		{method: "POST", pattern: "/api/v1/groups/{group}/stop", serve: h.groupAction(actStop)},
 		{method: "POST", pattern: "/api/v1/groups/{group}/restart", serve: h.groupAction(actRestart)},
 		{method: "POST", pattern: "/api/v1/groups/{group}/signal", serve: h.groupAction(actSignal)},
+		{method: "POST", pattern: "/api/v1/groups/{group}/rotate", serve: h.rotateGroupLogs}, // rotate.go
 
 		{method: "POST", pattern: "/api/v1/all/start", serve: h.allAction(actStart)},
 		{method: "POST", pattern: "/api/v1/all/stop", serve: h.allAction(actStop)},
 		{method: "POST", pattern: "/api/v1/all/restart", serve: h.allAction(actRestart)},
 		{method: "POST", pattern: "/api/v1/all/signal", serve: h.allAction(actSignal)},
 		{method: "DELETE", pattern: "/api/v1/all/logs", serve: h.clearAllLogs},
+		{method: "POST", pattern: "/api/v1/all/rotate", serve: h.rotateAllLogs}, // rotate.go
 	}
 	for i := range rs {
 		rs[i].segs, _ = splitPath(rs[i].pattern)

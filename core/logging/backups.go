@@ -246,6 +246,10 @@ func waitCompressed() {
 type gzFile struct {
 	f    *os.File
 	temp string // "" for an unnamed file
+	// What was compressed: a backup that has grown since (a stream that
+	// still held it wrote on) is left uncompressed.
+	size  int64
+	mtime time.Time
 }
 
 // gzipTo compresses src into a new file in dir, with src's mode and
@@ -255,6 +259,7 @@ func gzipTo(src *os.File, dir string) (out gzFile, err error) {
 	if err != nil {
 		return out, err
 	}
+	out.size, out.mtime = st.Size(), st.ModTime()
 	mode := uint32(st.Mode().Perm())
 	if _, perr := os.Stat("/proc/self/fd"); perr == nil {
 		if fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, mode); err == nil {
@@ -300,7 +305,7 @@ func gzipTo(src *os.File, dir string) (out gzFile, err error) {
 func (o *gzFile) place(backup string, src *os.File) error {
 	was, err1 := src.Stat()
 	now, err2 := os.Stat(backup)
-	if err1 != nil || err2 != nil || !os.SameFile(was, now) {
+	if err1 != nil || err2 != nil || !os.SameFile(was, now) || now.Size() != o.size || !now.ModTime().Equal(o.mtime) {
 		return errors.New("the backup changed while it was compressed")
 	}
 	dst := backup + ".gz"

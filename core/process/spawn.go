@@ -187,6 +187,11 @@ func (r *Launched) RemoveLogs() error {
 	return first
 }
 
+// LogSinks are the child's output sinks, stdout's first, then stderr's
+// (none with redirect_stderr): rotate on demand reaches the log streams
+// through them. They do not change after the spawn.
+func (r *Launched) LogSinks() []io.WriteCloser { return r.sinks }
+
 // Pid is the child's pid.
 func (r *Launched) Pid() int { return r.pid }
 

@@ -22,6 +22,7 @@ func (a *API) superMethods() []method {
 		{"super.getProcessNotify", 1, 1, a.getProcessNotify},
 		{"super.getAllProcessNotify", 0, 1, a.getAllProcessNotify},
 		{"super.getAllProcessResources", 0, 0, a.getAllProcessResources}, // resources.go
+		{"super.rotateLogs", 1, 1, a.rotateLogs},                         // rotate.go
 	}
 }
 
@@ -43,6 +44,10 @@ var superDocs = map[string]methodDoc{
 		"        @param string name The name of the process (or 'group:name')\n" +
 		"        @return struct result  {name, group, notify, watchdog_secs, status, watchdog_timeouts}\n        ",
 		[]string{"struct", "string"}},
+	"super.rotateLogs": {" Rotate log files now, as their size or time rule would\n\n" +
+		"        @param string name  A process (or 'group:name'), a group ('group:*'), or 'all' (every process and the main log)\n" +
+		"        @return array result  An array of process status info structs\n        ",
+		[]string{"array", "string"}},
 	"super.getAllProcessNotify": {" Get the readiness notification state (sd_notify) of every process\n\n" +
 		"        @param boolean active  Only the processes with notify or watchdog_secs set (default false)\n" +
 		"        @return array result  An array of process notify structs\n        ",

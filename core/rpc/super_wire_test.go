@@ -183,7 +183,7 @@ func TestSuperNamespaceThroughPython(t *testing.T) {
 	if fmt.Sprint(got.Arity) != fmt.Sprint([]any{2.0, "INCORRECT_PARAMETERS"}) {
 		t.Errorf("getAllProcessStats(1) fault %v, want INCORRECT_PARAMETERS", got.Arity)
 	}
-	if strings.Join(got.Methods, ",") != "super.getAllProcessHealth,super.getAllProcessNotify,super.getAllProcessResources,super.getAllProcessStats,super.getProcessHealth,super.getProcessNotify" {
+	if strings.Join(got.Methods, ",") != "super.getAllProcessHealth,super.getAllProcessNotify,super.getAllProcessResources,super.getAllProcessStats,super.getProcessHealth,super.getProcessNotify,super.rotateLogs" {
 		t.Errorf("listMethods' super.* entries: %v", got.Methods)
 	}
 	if len(got.Checked) != 1 || got.Checked[0]["name"] != "web" {

@@ -106,6 +106,13 @@ func (t *teeSink) Reopen() error {
 	return nil
 }
 
+func (t *teeSink) Rotate() error {
+	if r, ok := t.log.(interface{ Rotate() error }); ok {
+		return r.Rotate()
+	}
+	return logging.ErrNoLogFile
+}
+
 func (t *teeSink) Remove() error {
 	if r, ok := t.log.(interface{ Remove() error }); ok {
 		return r.Remove()

@@ -59,7 +59,7 @@ print("ok", " ".join("%s=%d" % kv for kv in sorted(counts.items())))
 // activity log's echo is JSON too.
 func TestConsoleJSON(t *testing.T) {
 	t.Parallel()
-	const n = 5000
+	const n = 3000
 	dir := t.TempDir()
 	// awk writes in 4 KiB blocks: lines arrive cut across chunks.
 	script := filepath.Join(dir, "flood.sh")

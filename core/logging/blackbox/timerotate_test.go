@@ -214,7 +214,7 @@ func TestCrashMidCompress(t *testing.T) {
 	out := dir + "/big.log"
 	// A backup big enough to take a while to compress (base64 of random
 	// bytes: little to gain, so gzip works through all of it).
-	if b, err := exec.Command("sh", "-c", "head -c 15000000 /dev/urandom | base64 > "+out+".1").CombinedOutput(); err != nil {
+	if b, err := exec.Command("sh", "-c", "head -c 8000000 /dev/urandom | base64 > "+out+".1").CombinedOutput(); err != nil {
 		t.Fatalf("%v %s", err, b)
 	}
 	big, err := os.ReadFile(out + ".1")
