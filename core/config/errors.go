@@ -16,6 +16,9 @@ type Error struct {
 	Key     string // e.g. "startsecs"; "" when not about one key
 	Line    int    // 0 when unknown
 	Msg     string
+	// Hint is super's advice on what to do instead, after the location
+	// ("" when none).
+	Hint string
 }
 
 func (e *Error) Error() string {
@@ -34,6 +37,9 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, " (file: %s, line %d)", pyrepr.Str(e.File), e.Line)
 	case e.File != "":
 		fmt.Fprintf(&b, " (file: %s)", pyrepr.Str(e.File))
+	}
+	if e.Hint != "" {
+		b.WriteString("; " + e.Hint)
 	}
 	return b.String()
 }

@@ -150,8 +150,11 @@ func (l *loader) eventListener(section string, common map[string]any) (*GroupCon
 	if bufsize < 1 {
 		return nil, l.errAt(section, "buffer_size", fmt.Sprintf("[%s] section sets invalid buffer_size (%d)", section, bufsize))
 	}
-	handler, err := l.value(section, "result_handler", "supervisor.dispatchers:default_handler", common)
+	handler, err := l.value(section, "result_handler", DefaultResultHandler, common)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.checkResultHandler(section, handler); err != nil {
 		return nil, err
 	}
 	evs, err := l.value(section, "events", "", common)

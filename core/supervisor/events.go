@@ -56,10 +56,6 @@ func (s *Supervisor) newPool(gc *config.GroupConfig) *events.Pool {
 	for _, p := range gc.Processes {
 		pc.Listeners = append(pc.Listeners, p.Name)
 	}
-	if gc.ResultHandler != "" && gc.ResultHandler != "supervisor.dispatchers:default_handler" {
-		s.log.Warn("result_handler %s of [eventlistener:%s] is not supported; using the default handler",
-			gc.ResultHandler, gc.Name)
-	}
 	return s.bus.AddPool(pc)
 }
 
