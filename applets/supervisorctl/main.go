@@ -190,6 +190,8 @@ func Parse(progname string, args []string, stdout io.Writer) (*Options, error) {
 
 // Main runs supervisorctl and returns its exit status.
 func Main(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Messages name the program as 4.2's do: run through PATH, by its path.
+	argv0 = config.InvokedPath(argv0)
 	opts, err := Parse(argv0, args, stdout)
 	if err != nil {
 		if err == errHelp {

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"super/core/config"
+	"super/core/daemon"
 	"super/core/getopt"
 	"super/core/pyrepr"
 	"super/core/version"
@@ -152,6 +153,14 @@ func Parse(progname string, args []string, stdout io.Writer) (*Options, error) {
 
 // Main runs supervisord and returns its exit status.
 func Main(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Messages name the program as 4.2's do: run through PATH, by its path.
+	argv0 = config.InvokedPath(argv0)
+	// A daemonizing supervisord runs its command line again, detached (see
+	// core/daemon): the warnings below were given by the foreground one.
+	warnings := stderr
+	if daemon.IsDetachedChild() {
+		warnings = io.Discard
+	}
 	fail := func(msg string) int {
 		fmt.Fprintf(stderr, "Error: %s\nFor help, use %s -h\n", msg, argv0)
 		return 2
@@ -168,7 +177,7 @@ func Main(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Writer
 	path := opts.ConfigFile
 	if !opts.HasConfigFile {
 		if os.Getuid() == 0 {
-			fmt.Fprintf(stderr, "%s: UserWarning: %s\n", argv0, config.RootSearchWarning)
+			fmt.Fprintf(warnings, "%s: UserWarning: %s\n", argv0, config.RootSearchWarning)
 		}
 		paths := config.SearchPaths(argv0)
 		if path = config.FindConfigFile(paths); path == "" {
@@ -205,8 +214,8 @@ func Main(argv0 string, args []string, stdin io.Reader, stdout, stderr io.Writer
 		return fail(err.Error())
 	}
 	if opts.Profile {
-		fmt.Fprintf(stderr, "%s: --profile_options %s: profiling is not supported by super; running without it\n",
+		fmt.Fprintf(warnings, "%s: --profile_options %s: profiling is not supported by super; running without it\n",
 			argv0, pyrepr.Arg(opts.ProfileOptions))
 	}
-	return runDaemon(cfg, load, stdout, stderr)
+	return runDaemon(argv0, cfg, load, stdout, stderr)
 }

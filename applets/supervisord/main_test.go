@@ -141,7 +141,7 @@ func TestDaemonGetsOverrides(t *testing.T) {
 	saved := runDaemon
 	defer func() { runDaemon = saved }()
 	called := false
-	runDaemon = func(cfg *config.Config, reload func() (*config.Config, error), stdout, stderr io.Writer) int {
+	runDaemon = func(_ string, cfg *config.Config, reload func() (*config.Config, error), stdout, stderr io.Writer) int {
 		called = true
 		if cfg.Supervisord.Identifier != "fromcli" || cfg.Supervisord.Loglevel != config.LevelWarn || !cfg.Supervisord.Nodaemon {
 			t.Errorf("daemon got %+v", cfg.Supervisord)

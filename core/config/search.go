@@ -75,6 +75,24 @@ func executablePath(argv0 string) string {
 	return self
 }
 
+// InvokedPath is the name Python gives a script in sys.argv[0], which
+// 4.2 uses in its messages ("For help, use /usr/bin/supervisord -h"): a
+// bare name run through PATH is the path the shell found, as the kernel
+// hands a script's path to its interpreter; a name with a slash is as
+// typed. A bare name that PATH does not resolve to this executable (a
+// test calling an applet directly) stays as it is.
+func InvokedPath(argv0 string) string {
+	if strings.Contains(argv0, "/") {
+		return argv0
+	}
+	if p := executablePath(argv0); strings.Contains(p, "/") {
+		if found, err := exec.LookPath(argv0); err == nil && found == p {
+			return p
+		}
+	}
+	return argv0
+}
+
 // dirname is Python's os.path.dirname: everything before the last slash,
 // trailing slashes dropped unless that is all there is ("" when no slash).
 func dirname(p string) string {

@@ -177,10 +177,11 @@ func TestListenError(t *testing.T) {
 	for _, oracle := range []bool{true, false} {
 		d := startDaemon(t, oracle)
 		var stderr bytes.Buffer
-		cmd := exec.Command(testbin.Path(t, "supervisord"), "-n", "-c", d.Conf)
+		prog := testbin.Path(t, "supervisord")
+		cmd := exec.Command(prog, "-n", "-c", d.Conf)
 		cmd.Stderr = &stderr
 		err := cmd.Run()
-		want := "Error: Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.\nFor help, use supervisord -h\n"
+		want := "Error: Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.\nFor help, use " + prog + " -h\n"
 		if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 2 || stderr.String() != want {
 			t.Errorf("second daemon next to %s: %v, stderr %q, want %q", d.Name, err, stderr.String(), want)
 		}

@@ -24,6 +24,15 @@ const readyEnv = "SUPER_DAEMON_READY_FD"
 // child's status, as with 4.2; once the servers listen the child reports
 // ready, lets go of the terminal, and the parent exits 0.
 
+// IsDetachedChild reports whether this process is the daemon re-executed by
+// a foreground supervisord to detach: what the foreground process said
+// before (warnings about the command line or the config search) is not to
+// be said again.
+func IsDetachedChild() bool {
+	_, ok := os.LookupEnv(readyEnv)
+	return ok
+}
+
 // detachedChild reports whether this process is the re-executed daemon, and
 // if so returns the readiness pipe (removing the marker so programs it
 // starts do not inherit it).
