@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -35,6 +37,14 @@ import (
 //
 // [supervisord]: logfile_rotate, logfile_maxage, logfile_compress, the
 // same for the activity log.
+//
+// [program:x], [fcgi-program:x]
+//
+//	ready_log_line =                   a regular expression (Go's RE2
+//	                                   syntax): the process is RUNNING once a
+//	                                   line of its output matches; startsecs
+//	                                   is then the time it has to (0: no
+//	                                   limit), as with notify
 //
 // maxage and compress need backups (*_logfile_backups > 0).
 
@@ -148,6 +158,51 @@ func (l *loader) processLogs(section string, p *ProcessConfig, exp map[string]an
 		if ch.lc.Rotate, ch.lc.Maxage, ch.lc.Compress, err = l.rotationKeys(section, ch.name+"_logfile", ch.lc.Backups, exp); err != nil {
 			return err
 		}
+	}
+	return l.readyLogLine(section, p, exp)
+}
+
+// readyLogLine reads ready_log_line into p, checking that it compiles and
+// is not combined with what it cannot go with.
+func (l *loader) readyLogLine(section string, p *ProcessConfig, exp map[string]any) error {
+	const key = "ready_log_line"
+	if _, ok := l.raw(section, key); !ok {
+		p.ReadyLogLine = ""
+		return nil
+	}
+	v, err := l.value(section, key, "", exp)
+	if err != nil {
+		return err
+	}
+	if err := CheckReadyLogLine(v); err != nil {
+		return l.errAt(section, key, err.Error())
+	}
+	switch {
+	case p.IsEventListener:
+		// A listener is RUNNING to take events; its stdout is the protocol.
+		return l.errAt(section, key, "ready_log_line cannot be used in an [eventlistener:x] section")
+	case p.Notify:
+		return l.errAt(section, key, "ready_log_line and notify=true are two ways to say a program is ready: set one")
+	case p.Oneshot:
+		return l.errAt(section, key, "oneshot=true cannot be used with ready_log_line: a one-shot is never RUNNING")
+	}
+	p.ReadyLogLine = v
+	return nil
+}
+
+// CheckReadyLogLine checks a ready_log_line value: a regular expression
+// in Go's RE2 syntax that cannot match an empty line (it would make every
+// program ready at its first line, whatever it says).
+func CheckReadyLogLine(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("ready_log_line is empty: give a regular expression a line of the program's output matches when it is ready")
+	}
+	re, err := regexp.Compile(v)
+	if err != nil {
+		return fmt.Errorf("invalid ready_log_line %q: %v", v, err)
+	}
+	if re.MatchString("") {
+		return fmt.Errorf("ready_log_line %q matches an empty line: it would match any output", v)
 	}
 	return nil
 }

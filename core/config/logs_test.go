@@ -1,6 +1,7 @@
 package config
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -107,6 +108,44 @@ func FuzzParseRotateEvery(f *testing.F) {
 		// What is accepted reads back the same from its name.
 		if back, err := ParseRotateEvery(r.String()); err != nil || back != r {
 			t.Fatalf("%q: %v → %q → %v, %v", s, r, r.String(), back, err)
+		}
+	})
+}
+
+func TestReadyLogLineKey(t *testing.T) {
+	cfg, err := loadString(t, "[supervisord]\n[program:a]\ncommand=/bin/a\n[program:db]\ncommand=/bin/db\nready_log_line=ready to accept connections on port \\d+ (100%%)\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := findProc(t, cfg, "a"); a.ReadyLogLine != "" {
+		t.Errorf("default %q", a.ReadyLogLine)
+	}
+	if db := findProc(t, cfg, "db"); db.ReadyLogLine != `ready to accept connections on port \d+ (100%)` {
+		t.Errorf("db: %q", db.ReadyLogLine)
+	}
+	for conf, want := range map[string]string{
+		"[supervisord]\n[program:a]\ncommand=/bin/a\nready_log_line=(unclosed\n":               "invalid ready_log_line \"(unclosed\": error parsing regexp: missing closing ): `(unclosed` in section 'program:a' (file: '%s', line 4)",
+		"[supervisord]\n[program:a]\ncommand=/bin/a\nready_log_line=x*\n":                      "ready_log_line \"x*\" matches an empty line: it would match any output in section 'program:a' (file: '%s', line 4)",
+		"[supervisord]\n[program:a]\ncommand=/bin/a\nready_log_line=\n":                        "ready_log_line is empty: give a regular expression a line of the program's output matches when it is ready in section 'program:a' (file: '%s', line 4)",
+		"[supervisord]\n[program:a]\ncommand=/bin/a\nready_log_line=up\nnotify=true\n":         "ready_log_line and notify=true are two ways to say a program is ready: set one in section 'program:a' (file: '%s', line 4)",
+		"[supervisord]\n[program:a]\ncommand=/bin/a\nready_log_line=up\noneshot=true\n":        "oneshot=true cannot be used with ready_log_line: a one-shot is never RUNNING in section 'program:a' (file: '%s', line 4)",
+		"[supervisord]\n[eventlistener:l]\ncommand=/bin/l\nevents=TICK_5\nready_log_line=up\n": "ready_log_line cannot be used in an [eventlistener:x] section in section 'eventlistener:l' (file: '%s', line 5)",
+	} {
+		loadErr(t, conf, want)
+	}
+}
+
+func FuzzCheckReadyLogLine(f *testing.F) {
+	for _, s := range []string{"ready", "^listening on :\\d+$", "x*", "(", "", "a|", "\\b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if err := CheckReadyLogLine(s); err == nil {
+			// What is accepted compiles and does not match an empty line.
+			re := regexp.MustCompile(s)
+			if re.MatchString("") {
+				t.Fatalf("%q accepted but matches an empty line", s)
+			}
 		}
 	})
 }

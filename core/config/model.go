@@ -233,6 +233,9 @@ type ProcessConfig struct {
 	Notify       bool // notify: RUNNING on READY=1, not after startsecs
 	WatchdogSecs int  // watchdog_secs; 0 = no watchdog
 
+	// Readiness from a log line (issue 26, logs.go).
+	ReadyLogLine string // ready_log_line: RUNNING once an output line matches this regexp; "" = off
+
 	// Resource control (resources.go): rlimit_*, cgroup limits, killmode,
 	// memory_restart; the zero value is 4.2's behaviour.
 	Resources Resources

@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"regexp"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -66,6 +67,13 @@ type StreamOptions struct {
 	// Now is the clock of timestamps and time-based rotation; nil = the
 	// log path's clock (see TestClockEnv). For tests.
 	Now func() time.Time
+
+	// ReadyLine, when set (ready_log_line), is matched against each line
+	// of the output (what the log file gets) until one matches; then
+	// OnReady is called, once, on the goroutine writing the output (it
+	// must not block), and matching stops.
+	ReadyLine *regexp.Regexp
+	OnReady   func()
 }
 
 // Stream is where a process's pipe reader writes one output stream. Write
@@ -92,8 +100,9 @@ type Stream struct {
 
 	stripped []byte // strip_ansi output, reused
 
-	stamper   *lineStamper // nil unless Log.Timestamps (stamp.go)
-	fileWrite func([]byte) // file.Write, made once for stamper
+	ready     *readyMatcher // nil unless ReadyLine, and once it matched (ready.go)
+	stamper   *lineStamper  // nil unless Log.Timestamps (stamp.go)
+	fileWrite func([]byte)  // file.Write, made once for stamper
 }
 
 // NewStream opens the stream's log file (if any). An error means the file
@@ -130,6 +139,9 @@ func NewStream(opts StreamOptions) (*Stream, error) {
 	}
 	if lc.Timestamps {
 		s.stamper = &lineStamper{}
+	}
+	if opts.ReadyLine != nil && opts.OnReady != nil {
+		s.ready = &readyMatcher{re: opts.ReadyLine, onMatch: opts.OnReady, max: readyLineMax}
 	}
 	var err error
 	switch {
@@ -230,6 +242,9 @@ func (s *Stream) emit(p []byte, capturing bool) {
 		if s.console != nil {
 			s.console.Write(p)
 		}
+		if s.ready != nil && s.ready.write(p) {
+			s.ready = nil
+		}
 	}
 	if a := s.opts.Activity; a != nil && a.Enabled(config.LevelDebug) {
 		a.Debug("%s %s output:\n%s", pyrepr.Str(s.opts.Process), s.opts.Channel, decodeForLog(p))
@@ -286,6 +301,10 @@ func (s *Stream) Close() error {
 		s.parser.flush()
 	}
 	s.flushESC()
+	if s.ready != nil {
+		s.ready.close()
+		s.ready = nil
+	}
 	s.closed = true
 	if s.console != nil {
 		s.console.Close()

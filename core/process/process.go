@@ -96,7 +96,8 @@ type Process struct {
 	wait     time.Duration // the wait of the pending automatic restart, as logged
 	runSince time.Time     // when the process last entered RUNNING
 
-	notReadyStop bool // stopped for not sending READY=1 in time: BACKOFF when reaped (notify.go)
+	notReadyStop bool        // stopped for not being ready in time: BACKOFF when reaped (notify.go)
+	readyProbe   func() bool // ready_log_line: a matching line read, not yet delivered (notify.go)
 	// killmode=cgroup (cgroups.go): the main child's exit, until the cgroup is empty.
 	held *syscall.WaitStatus
 }
@@ -524,7 +525,7 @@ func (p *Process) transition(mood Mood, st Starter) (finish func()) {
 
 	switch state {
 	case Starting:
-		if p.state == Starting && !p.Config.Oneshot && now.Sub(p.laststart) > secs(p.Config.Startsecs) && p.Config.Notify {
+		if p.state == Starting && !p.Config.Oneshot && now.Sub(p.laststart) > secs(p.Config.Startsecs) && p.gated() {
 			p.notReady()
 		} else if p.state == Starting && !p.Config.Oneshot && now.Sub(p.laststart) > secs(p.Config.Startsecs) {
 			p.delay = time.Time{}

@@ -3,7 +3,10 @@ package supervisor
 import (
 	"errors"
 	"io"
+	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"super/core/config"
 	"super/core/logging"
@@ -111,4 +114,79 @@ func (s *Supervisor) RotateLogs(spec string) ([]Result, error) {
 		results = append(results, r)
 	}
 	return results, nil
+}
+
+// ready_log_line (issue 26): a program is RUNNING once a line of its
+// output matches, through the readiness path notify=true takes
+// (process.Ready; core/process/notify.go). The output readers match
+// (logging.StreamOptions.ReadyLine) and, at the first match, wake the loop
+// with one request from a goroutine of its own (a reader must never wait
+// for the loop: the loop may be waiting for the reader, FlushOutput). The
+// process's ready probe sees the match at once, so the loop counts it
+// before declaring startsecs over and before judging an exit, however
+// late the request comes.
+
+// readyWatch is one spawn's: set once a line matched.
+type readyWatch struct{ matched atomic.Bool }
+
+// readyRegexps are the compiled ready_log_line values (checked when the
+// config was loaded), by their text: compiled once, not at every spawn.
+var (
+	readyMu      sync.Mutex
+	readyRegexps = map[string]*regexp.Regexp{}
+)
+
+func readyRegexp(expr string) *regexp.Regexp {
+	readyMu.Lock()
+	defer readyMu.Unlock()
+	re := readyRegexps[expr]
+	if re == nil {
+		var err error
+		if re, err = regexp.Compile(expr); err != nil {
+			return nil
+		}
+		readyRegexps[expr] = re
+	}
+	return re
+}
+
+// readyLineOpts gives a ready_log_line program's stream its matcher, on
+// the loop, at each spawn (stdout's stream is made first: a new watch).
+func (s *Supervisor) readyLineOpts(c *config.ProcessConfig, stream string, opts *logging.StreamOptions) {
+	if c.ReadyLogLine == "" {
+		return
+	}
+	g := s.groups[c.Group]
+	if g == nil {
+		return
+	}
+	p := g.byName[c.Name]
+	if p == nil {
+		return
+	}
+	re := readyRegexp(c.ReadyLogLine)
+	if re == nil {
+		return
+	}
+	if stream == "stdout" || p.rl == nil {
+		p.rl = &readyWatch{}
+		p.SetReadyProbe(p.rl.matched.Load)
+	}
+	w := p.rl
+	opts.ReadyLine = re
+	opts.OnReady = func() {
+		if !w.matched.CompareAndSwap(false, true) {
+			return
+		}
+		go func() {
+			select {
+			case s.reqs <- func() {
+				if p.rl == w {
+					p.Ready()
+				}
+			}:
+			case <-s.done:
+			}
+		}()
+	}
 }

@@ -154,6 +154,7 @@ type proc struct {
 	nt        *notifyState // sd_notify status and watchdog; nil unless notify or watchdog_secs (notify.go)
 	res       resState     // OOM kills, memory_restart (resources.go)
 	sched     *scheduleRun // schedule=; nil without one (schedule.go)
+	rl        *readyWatch  // ready_log_line: the watch of the latest spawn; nil without the key (logs.go)
 }
 
 // waiter is a request that completes on a later state change (4.2's
@@ -296,6 +297,7 @@ func (s *Supervisor) openSink(c *config.ProcessConfig, stream string) (io.WriteC
 		}
 		opts.ConsoleFormat, opts.ConsoleSource = consoleOf(s.cfg.Supervisord, c, stream)
 	}
+	s.readyLineOpts(c, stream, &opts)
 	es := s.streamEvents(c, stream, &opts)
 	st, err := logging.NewStream(opts)
 	if err != nil {
