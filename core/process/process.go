@@ -507,6 +507,14 @@ func (p *Process) StartTransition(mood Mood) (finish func()) {
 }
 
 func (p *Process) transition(mood Mood, st Starter) (finish func()) {
+	if p.Idle(mood) {
+		return nil
+	}
+	return p.decide(mood, st)
+}
+
+// decide makes transition's moves; Idle tells when it would make none.
+func (p *Process) decide(mood Mood, st Starter) (finish func()) {
 	now := p.opts.Now()
 	state := p.state
 	log := p.opts.Log
@@ -551,6 +559,29 @@ func (p *Process) transition(mood Mood, st Starter) (finish func()) {
 		}
 	}
 	return nil
+}
+
+// Idle reports, without reading the clock, that Transition(mood) has
+// nothing to do at any time, and NextDeadline(mood) is zero: the state
+// has no decision waiting (RUNNING, FATAL, a STOPPED or EXITED process
+// that does not start by itself, …). Only a change of the process (its
+// state, a reap, a request) or of the mood can end that. The supervisor
+// looks only at processes that are not idle on most passes of its loop,
+// and Transition itself starts with this test.
+func (p *Process) Idle(mood Mood) bool {
+	switch p.state {
+	case Running, Fatal, Unknown:
+		return true
+	case Stopped, Exited:
+		return mood <= MoodRestarting || !p.shouldAutoStart()
+	case Starting:
+		return p.Config.Oneshot || (p.Config.Notify && p.Config.Startsecs <= 0)
+	case Backoff:
+		return mood <= MoodRestarting && p.backoff <= p.Config.Startretries
+	case Stopping:
+		return p.held == nil && p.delay.IsZero()
+	}
+	return false
 }
 
 // NextDeadline is the earliest time at which Transition(mood) would do
