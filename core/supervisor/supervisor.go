@@ -132,6 +132,8 @@ type Supervisor struct {
 	draining   sync.WaitGroup  // output readers of reaped children still copying (awaitOutput)
 	notif      *notifyHub      // the sd_notify socket; nil until a process needs it (notify.go)
 	cgroups    cgroupState     // the daemon's cgroup tree (resources.go)
+	act        activity        // which processes the next pass looks at (active.go)
+	reaping    reapState       // the exits the loop expects, the last look at every child (reap.go)
 }
 
 type group struct {
@@ -155,6 +157,7 @@ type proc struct {
 	res       resState     // OOM kills, memory_restart (resources.go)
 	sched     *scheduleRun // schedule=; nil without one (schedule.go)
 	rl        *readyWatch  // ready_log_line: the watch of the latest spawn; nil without the key (logs.go)
+	pos       int          // its place in the loop's pass order (active.go)
 }
 
 // waiter is a request that completes on a later state change (4.2's
@@ -248,6 +251,7 @@ func (s *Supervisor) setup() {
 	for _, g := range s.cfg.Groups {
 		s.addGroupChecked(g, dir)
 	}
+	s.touchAll() // active.go
 }
 
 // logFile maps a process's configured log file to its path, resolving AUTO
@@ -472,8 +476,10 @@ func (s *Supervisor) removeGroup(name string) bool {
 
 func (s *Supervisor) onChange(c process.Change) {
 	p := c.Process
-	if c.To == process.Starting {
-		if q := s.procOf(p); q != nil {
+	if q := s.procOf(p); q != nil {
+		s.mark(q) // active.go
+		s.expectChange(q, c)
+		if c.To == process.Starting {
 			q.starts++
 		}
 	}
@@ -536,48 +542,52 @@ func (s *Supervisor) transition() {
 			s.release.touch()
 		}
 	}()
-	for _, g := range s.order {
-		for _, p := range g.procs {
-			if s.dep.any && (len(p.dep.on) > 0 || len(p.dep.missing) > 0) {
-				// Whether p waits, and what the log says about it, depends
-				// on how the starts before it went: finished first.
-				finish(len(forking))
-				if s.holdStart(p) {
-					continue
-				}
+	flat, marks := s.passList() // active.go
+	for i, p := range flat {
+		if !marks[i] {
+			continue
+		}
+		if s.dep.any && (len(p.dep.on) > 0 || len(p.dep.missing) > 0) {
+			// Whether p waits, and what the log says about it, depends
+			// on how the starts before it went: finished first.
+			finish(len(forking))
+			if s.holdStart(p) {
+				continue
 			}
-			if !p.AutoStartNow(s.mood) {
-				finish(len(forking)) // what p does next may show
-			}
-			before := p.Pid()
-			if f := p.StartTransition(s.mood); f != nil {
-				spawned++
-				forking = append(forking, func() {
-					f()
-					s.track(p, before)
-				})
-				if len(forking) == spawnWindow {
-					finish(1)
-				}
-				select {
-				case fn := <-s.reqs:
-					// A request waits: it sees no start half done.
-					finish(len(forking))
-					fn()
-				default:
-					continue
-				}
-			} else {
+		}
+		if !p.AutoStartNow(s.mood) {
+			finish(len(forking)) // what p does next may show
+		}
+		before := p.Pid()
+		if f := p.StartTransition(s.mood); f != nil {
+			spawned++
+			forking = append(forking, func() {
+				f()
 				s.track(p, before)
-				if p.Pid() == before {
-					continue
-				}
-				spawned++
+				s.visited(p)
+			})
+			if len(forking) == spawnWindow {
+				finish(1)
 			}
-			s.serveWaiting()
-			if s.orderGen != gen {
-				return
+			select {
+			case fn := <-s.reqs:
+				// A request waits: it sees no start half done.
+				finish(len(forking))
+				s.serve(fn)
+			default:
+				continue
 			}
+		} else {
+			s.track(p, before)
+			s.visited(p)
+			if p.Pid() == before {
+				continue
+			}
+			spawned++
+		}
+		s.serveWaiting()
+		if s.orderGen != gen {
+			return
 		}
 	}
 }
@@ -631,7 +641,7 @@ func (s *Supervisor) serveWaiting() {
 	for range maxServedPerPass {
 		select {
 		case fn := <-s.reqs:
-			fn()
+			s.serve(fn)
 		default:
 			return
 		}
@@ -657,10 +667,12 @@ func (s *Supervisor) track(p *proc, before int) {
 // are just logged, as 4.2 does.
 func (s *Supervisor) reap() {
 	s.drainNotify() // a READY=1 sent before the exit comes first
+	next := s.exits()
 	for {
 		var ws syscall.WaitStatus
-		// wait4(-1, WNOHANG), handing exec health checks' children to their probes.
-		pid, err := s.probeKids.Wait4(&ws)
+		// Expected children by pid, then wait4(-1, WNOHANG), handing exec
+		// health checks' children to their probes (reap.go).
+		pid, err := next(&ws)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -677,6 +689,7 @@ func (s *Supervisor) reap() {
 			continue
 		}
 		delete(s.pids, pid)
+		s.mark(p) // active.go
 		// No transition first: a child still STARTING whose startsecs
 		// have passed goes to RUNNING inside Finish without a "success:"
 		// line, as in 4.2. The loop runs every transition before it reaps,
@@ -822,6 +835,17 @@ func (s *Supervisor) shutdownStep() bool {
 		}
 		s.stopGroups = s.stopGroups[:len(s.stopGroups)-1]
 	}
+	// While a group is left to stop, the last one has processes still
+	// running (that is where the loop above stopped), and nothing starts
+	// once the supervisor is stopping: the list of everything unstopped
+	// is only needed for the report every 3 s. Making it on every pass
+	// made a shutdown of thousands of single-program groups, one pass per
+	// group, cost the square of their number.
+	now := time.Now()
+	report := s.lastReport.IsZero() || now.Sub(s.lastReport) > 3*time.Second
+	if len(s.stopGroups) > 0 && !report {
+		return false
+	}
 	var unstopped []*proc
 	for _, g := range s.order {
 		unstopped = append(unstopped, s.unstopped(g)...)
@@ -829,8 +853,7 @@ func (s *Supervisor) shutdownStep() bool {
 	if len(unstopped) == 0 {
 		return true
 	}
-	now := time.Now()
-	if s.lastReport.IsZero() || now.Sub(s.lastReport) > 3*time.Second {
+	if report {
 		names := make([]string, len(unstopped))
 		for i, p := range unstopped {
 			names[i] = p.Name()
@@ -869,18 +892,20 @@ func (s *Supervisor) nextDeadline() time.Time {
 			next = t
 		}
 	}
-	for _, g := range s.order {
-		for _, p := range g.procs {
-			if s.dep.any {
-				if held, due := s.gatePending(p); held {
-					if due {
-						consider(time.Now())
-					}
-					continue
-				}
-			}
-			consider(p.NextDeadline(s.mood))
+	flat, marks, all := s.deadlineList() // active.go
+	for i, p := range flat {
+		if !all && !marks[i] {
+			continue // idle: no deadline
 		}
+		if s.dep.any {
+			if held, due := s.gatePending(p); held {
+				if due {
+					consider(time.Now())
+				}
+				continue
+			}
+		}
+		consider(p.NextDeadline(s.mood))
 	}
 	for _, w := range s.waits {
 		if w.deadline != nil {
@@ -888,6 +913,7 @@ func (s *Supervisor) nextDeadline() time.Time {
 		}
 	}
 	consider(s.nextTick())
+	consider(s.reaping.due) // reap.go
 	if s.stopping && !s.lastReport.IsZero() {
 		consider(s.lastReport.Add(3*time.Second + time.Nanosecond))
 	}
@@ -958,13 +984,21 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	ctxDone := ctx.Done()
-	// A SIGCHLD is only logged: the loop reaps on every pass. It is
-	// logged after the reap that follows it, as 4.2 handles signals after
-	// reaping, so the exits it announces come first in the log.
-	chldSeen := false
+	// The loop reaps after a SIGCHLD (and once at the start, for children
+	// of a previous run): wait4(-1) looks at every child of the daemon
+	// each time it is called, so with thousands of programs reaping on
+	// every pass, as 4.2 does, cost a pass more than its transitions. A
+	// child that exits after the reap's last wait4 raises SIGCHLD again
+	// and the loop comes round for it. The signal is logged after the
+	// reap that follows it, as 4.2 handles signals after reaping, so the
+	// exits it announces come first in the log.
+	chldSeen, reapDue := false, true
 	for {
 		s.transition()
-		s.reap()
+		if reapDue || chldSeen || s.fullScanDue(time.Now()) {
+			reapDue = false
+			s.reap()
+		}
 		if chldSeen {
 			chldSeen = false
 			s.handleSignal(syscall.SIGCHLD)
@@ -1011,7 +1045,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				case sig := <-s.sigs:
 					s.handleSignal(sig.(syscall.Signal))
 				case fn := <-s.reqs:
-					fn()
+					s.serve(fn)
 					continue
 				default:
 				}
@@ -1034,7 +1068,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		case sig := <-s.sigs:
 			s.handleSignal(sig.(syscall.Signal))
 		case fn := <-s.reqs:
-			fn()
+			s.serve(fn)
 		case <-timer.C:
 		}
 		if !timer.Stop() {
