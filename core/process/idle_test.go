@@ -27,6 +27,8 @@ func TestIdleMeansTransitionDoesNothing(t *testing.T) {
 		"startsecs 0":    func(c *config.ProcessConfig) { c.Startsecs = 0 },
 		"restart delay":  func(c *config.ProcessConfig) { c.RestartDelay = 5 },
 		"schedule":       func(c *config.ProcessConfig) { c.Schedule = "@every 1m" },
+		"log line, 0":    func(c *config.ProcessConfig) { c.ReadyLogLine, c.Startsecs = "ready", 0 },
+		"log line":       func(c *config.ProcessConfig) { c.ReadyLogLine = "ready" },
 	}
 	base := time.Unix(1000, 0)
 	times := []time.Time{{}, base.Add(-time.Hour), base, base.Add(time.Second)}

@@ -575,7 +575,7 @@ func (p *Process) Idle(mood Mood) bool {
 	case Stopped, Exited:
 		return mood <= MoodRestarting || !p.shouldAutoStart()
 	case Starting:
-		return p.Config.Oneshot || (p.Config.Notify && p.Config.Startsecs <= 0)
+		return p.Config.Oneshot || (p.gated() && p.Config.Startsecs <= 0)
 	case Backoff:
 		return mood <= MoodRestarting && p.backoff <= p.Config.Startretries
 	case Stopping:
