@@ -136,7 +136,18 @@ func (a *API) getProcessHealth(_ context.Context, p []xmlrpc.Value) (xmlrpc.Valu
 	if err := a.ready(); err != nil {
 		return nil, err
 	}
-	spec, err := specArg(p[0])
+	ps, err := a.processStats(p[0])
+	if err != nil {
+		return nil, err
+	}
+	return healthStruct(ps), nil
+}
+
+// processStats is the engine's record of the process a super.get* call
+// names, found as getProcessInfo finds it: "name" is the process of group
+// "name", and a whole-group spec names no process (BAD_NAME).
+func (a *API) processStats(arg xmlrpc.Value) (*supervisor.ProcessStats, error) {
+	spec, err := specArg(arg)
 	if err != nil {
 		return nil, err
 	}
@@ -144,12 +155,10 @@ func (a *API) getProcessHealth(_ context.Context, p []xmlrpc.Value) (xmlrpc.Valu
 	if err != nil {
 		return nil, err
 	}
-	// The same lookup as getProcessInfo: "name" is the process of group
-	// "name", and a whole-group spec names no process.
 	group, name := supervisor.SplitNamespec(spec)
 	for i := range all {
 		if name != "" && all[i].Group == group && all[i].Name == name {
-			return healthStruct(&all[i]), nil
+			return &all[i], nil
 		}
 	}
 	return nil, xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", spec)
@@ -206,21 +215,11 @@ func (a *API) getProcessNotify(_ context.Context, p []xmlrpc.Value) (xmlrpc.Valu
 	if err := a.ready(); err != nil {
 		return nil, err
 	}
-	spec, err := specArg(p[0])
+	ps, err := a.processStats(p[0])
 	if err != nil {
 		return nil, err
 	}
-	all, err := a.opts.Engine.Stats()
-	if err != nil {
-		return nil, err
-	}
-	group, name := supervisor.SplitNamespec(spec)
-	for i := range all {
-		if name != "" && all[i].Group == group && all[i].Name == name {
-			return notifyStruct(&all[i]), nil
-		}
-	}
-	return nil, xmlrpc.NewFaultf(xmlrpc.FaultBadName, "%s", spec)
+	return notifyStruct(ps), nil
 }
 
 // getAllProcessNotify answers for every process, or (its optional flag
