@@ -33,6 +33,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
+
+	"super/core/procstat"
 )
 
 // MaxDatagram is the largest message read; a longer one is dropped.
@@ -276,31 +278,12 @@ func closePassed(oob []byte) *unix.Ucred {
 func Ancestry(pid int) []int {
 	chain := []int{pid}
 	for len(chain) < maxAncestry && pid > 1 {
-		ppid, err := parentOf(pid)
-		if err != nil || ppid <= 0 {
+		ppid, ok := procstat.Parent(pid)
+		if !ok || ppid <= 0 {
 			break
 		}
 		chain = append(chain, ppid)
 		pid = ppid
 	}
 	return chain
-}
-
-// parentOf reads the ppid field of /proc/<pid>/stat (after the command
-// name, which may hold spaces and parentheses).
-func parentOf(pid int) (int, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("bad stat")
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0, errors.New("bad stat")
-	}
-	return strconv.Atoi(f[1])
 }

@@ -16,9 +16,9 @@ package usage
 import (
 	"os"
 	"strconv"
-	"syscall"
 
 	"super/core/cgroup"
+	"super/core/procstat"
 )
 
 // Target is one program to read: its main pid (0 when not running) and
@@ -37,16 +37,12 @@ type Figures struct {
 	OK          bool    // something was read (a program not running has no figures)
 }
 
-// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
-// every Linux architecture Go supports.
-const clockTicks = 100
-
 var pageSize = int64(os.Getpagesize())
 
 // Sample reads every target's figures.
 func Sample(targets []Target) []Figures {
 	out := make([]Figures, len(targets))
-	buf := make([]byte, 8192)
+	buf := make([]byte, procstat.BufSize)
 	var tab *procTable
 	for i, t := range targets {
 		f := &out[i]
@@ -65,8 +61,8 @@ func Sample(targets []Target) []Figures {
 				path := make([]byte, 0, 32)
 				for _, pid := range u.Pids {
 					path = strconv.AppendInt(append(path[:0], "/proc/"...), int64(pid), 10)
-					if _, st, ok := parseStat(readFile(string(append(path, "/stat"...)), buf)); ok {
-						f.MemoryBytes += st.rss * pageSize
+					if st, ok := procstat.Parse(procstat.ReadFile(string(append(path, "/stat"...)), buf)); ok {
+						f.MemoryBytes += st.RSS * pageSize
 					}
 				}
 				continue
@@ -92,13 +88,8 @@ func Sample(targets []Target) []Figures {
 
 // procTable is one pass over /proc.
 type procTable struct {
-	stat     map[int]procStat
+	stat     map[int]procstat.Stat
 	children map[int][]int
-}
-
-type procStat struct {
-	ticks int64 // utime+stime+cutime+cstime: the process's and its reaped children's
-	rss   int64 // pages
 }
 
 // tree sums pid's and its descendants' figures.
@@ -115,16 +106,16 @@ func (t *procTable) tree(pid int) (cpuSeconds float64, mem int64, n int) {
 		}
 		seen++
 		n++
-		ticks += st.ticks
-		mem += st.rss * pageSize
+		ticks += st.Ticks
+		mem += st.RSS * pageSize
 		stack = append(stack, t.children[p]...)
 	}
-	return float64(ticks) / clockTicks, mem, n
+	return float64(ticks) / procstat.ClockTicks, mem, n
 }
 
 // readProcs reads /proc/<pid>/stat of every process.
 func readProcs(buf []byte) *procTable {
-	t := &procTable{stat: map[int]procStat{}, children: map[int][]int{}}
+	t := &procTable{stat: map[int]procstat.Stat{}, children: map[int][]int{}}
 	d, err := os.Open("/proc")
 	if err != nil {
 		return t
@@ -141,73 +132,12 @@ func readProcs(buf []byte) *procTable {
 			continue
 		}
 		path = append(append(append(path[:0], "/proc/"...), name...), "/stat"...)
-		b := readFile(string(path), buf)
-		ppid, st, ok := parseStat(b)
+		st, ok := procstat.Parse(procstat.ReadFile(string(path), buf))
 		if !ok {
 			continue
 		}
 		t.stat[pid] = st
-		t.children[ppid] = append(t.children[ppid], pid)
+		t.children[st.PPid] = append(t.children[st.PPid], pid)
 	}
 	return t
-}
-
-func readFile(path string, buf []byte) []byte {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil
-	}
-	n, _ := syscall.Read(fd, buf)
-	syscall.Close(fd)
-	if n < 0 {
-		n = 0
-	}
-	return buf[:n]
-}
-
-// parseStat reads ppid, utime, stime, cutime, cstime and rss from a
-// /proc/<pid>/stat line ("pid (comm) S ppid …"; comm may hold spaces and
-// parentheses, so fields are counted from the last ')').
-func parseStat(b []byte) (ppid int, st procStat, ok bool) {
-	i := len(b) - 1
-	for i >= 0 && b[i] != ')' {
-		i--
-	}
-	if i < 0 {
-		return 0, st, false
-	}
-	// Fields after ')', 1-based: 1 state, 2 ppid, 12 utime, 13 stime,
-	// 14 cutime, 15 cstime, 22 rss.
-	field := 0
-	var cur int64
-	in := false
-	for j := i + 1; j <= len(b); j++ {
-		c := byte(' ')
-		if j < len(b) {
-			c = b[j]
-		}
-		if c == ' ' || c == '\n' {
-			if in {
-				switch field {
-				case 2:
-					ppid = int(cur)
-				case 12, 13, 14, 15:
-					st.ticks += cur
-				case 22:
-					st.rss = cur
-					return ppid, st, true
-				}
-			}
-			in, cur = false, 0
-			continue
-		}
-		if !in {
-			in = true
-			field++
-		}
-		if c >= '0' && c <= '9' {
-			cur = cur*10 + int64(c-'0')
-		}
-	}
-	return 0, st, false
 }
