@@ -49,6 +49,8 @@ const maxAncestry = 64
 // Assignments it does not know (EXTEND_TIMEOUT_USEC=, FDSTORE=1, …) are
 // ignored, as are known ones with a value it cannot read.
 type Message struct {
+	Text string // the datagram as it came
+
 	Pid int // the sender, from its credentials
 	UID int
 	// Ancestry is Pid, its parent, grandparent, … as /proc showed them
@@ -68,58 +70,76 @@ type Message struct {
 	Barrier      bool   // BARRIER=1 (its descriptor is already closed)
 }
 
-// Parse reads a datagram's text. It is malformed when empty, not UTF-8,
-// holding a NUL, or holding a line that is not NAME=VALUE (NAME in
-// [A-Z0-9_]); empty lines are allowed (senders often end with "\n").
-func Parse(b []byte) (Message, error) {
-	var m Message
-	if len(b) == 0 {
-		return m, errors.New("empty datagram")
+// Each calls fn with each NAME=VALUE line of a datagram's text, in
+// order. The text is malformed (an error, and fn is not called at all)
+// when empty, not UTF-8, holding a NUL, or holding a line that is not
+// NAME=VALUE (NAME in [A-Z0-9_]); empty lines are allowed (senders often
+// end with "\n").
+func Each(s string, fn func(name, value string)) error {
+	if len(s) == 0 {
+		return errors.New("empty datagram")
 	}
-	if !utf8.Valid(b) {
-		return m, errors.New("not UTF-8")
+	if !utf8.ValidString(s) {
+		return errors.New("not UTF-8")
 	}
-	s := string(b)
 	if strings.IndexByte(s, 0) >= 0 {
-		return m, errors.New("NUL byte")
+		return errors.New("NUL byte")
 	}
-	for _, line := range strings.Split(s, "\n") {
+	for line := range strings.SplitSeq(s, "\n") {
 		if line == "" {
 			continue
 		}
-		k, v, ok := strings.Cut(line, "=")
+		k, _, ok := strings.Cut(line, "=")
 		if !ok || k == "" || strings.ContainsFunc(k, func(r rune) bool { return !('A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_') }) {
-			return Message{}, fmt.Errorf("not NAME=VALUE: %q", line)
-		}
-		switch k {
-		case "READY":
-			m.Ready = m.Ready || v == "1"
-		case "STOPPING":
-			m.Stopping = m.Stopping || v == "1"
-		case "RELOADING":
-			m.Reloading = m.Reloading || v == "1"
-		case "STATUS":
-			m.HasStatus, m.Status = true, v
-		case "ERRNO":
-			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-				m.Errno = n
-			}
-		case "MAINPID":
-			if n, err := strconv.Atoi(v); err == nil && n > 0 {
-				m.MainPID = n
-			}
-		case "WATCHDOG":
-			m.Watchdog = m.Watchdog || v == "1"
-			m.Trigger = m.Trigger || v == "trigger"
-		case "WATCHDOG_USEC":
-			if n, err := strconv.ParseUint(v, 10, 64); err == nil && n > 0 {
-				m.WatchdogUsec = n
-			}
-		case "BARRIER":
-			m.Barrier = m.Barrier || v == "1"
+			return fmt.Errorf("not NAME=VALUE: %q", line)
 		}
 	}
+	for line := range strings.SplitSeq(s, "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			fn(k, v)
+		}
+	}
+	return nil
+}
+
+// Parse reads a datagram's text (malformed as Each says).
+func Parse(b []byte) (Message, error) {
+	m := Message{Text: string(b)}
+	if err := Each(m.Text, m.assign); err != nil {
+		return Message{}, err
+	}
 	return m, nil
+}
+
+// assign records one assignment super acts on.
+func (m *Message) assign(k, v string) {
+	switch k {
+	case "READY":
+		m.Ready = m.Ready || v == "1"
+	case "STOPPING":
+		m.Stopping = m.Stopping || v == "1"
+	case "RELOADING":
+		m.Reloading = m.Reloading || v == "1"
+	case "STATUS":
+		m.HasStatus, m.Status = true, v
+	case "ERRNO":
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+			m.Errno = n
+		}
+	case "MAINPID":
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			m.MainPID = n
+		}
+	case "WATCHDOG":
+		m.Watchdog = m.Watchdog || v == "1"
+		m.Trigger = m.Trigger || v == "trigger"
+	case "WATCHDOG_USEC":
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil && n > 0 {
+			m.WatchdogUsec = n
+		}
+	case "BARRIER":
+		m.Barrier = m.Barrier || v == "1"
+	}
 }
 
 // Stats counts the datagrams a Socket read.
@@ -154,39 +174,58 @@ func Listen() (*Socket, error) {
 		s.dir = ""
 		s.addr = fmt.Sprintf("@super-notify-%d-%s", os.Getpid(), filepath.Base(dir))
 	}
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: s.addr, Net: "unixgram"})
-	if err != nil {
-		s.removeDir()
-		return nil, err
-	}
-	s.conn = conn
-	fail := func(err error) (*Socket, error) {
-		conn.Close()
+	if err := s.listen(); err != nil {
 		s.removeDir()
 		return nil, err
 	}
 	if s.dir != "" {
-		if err := os.Chmod(dir, 0o711); err != nil {
-			return fail(err)
+		err := os.Chmod(dir, 0o711)
+		if err == nil {
+			err = os.Chmod(path, 0o666)
 		}
-		if err := os.Chmod(path, 0o666); err != nil {
-			return fail(err)
+		if err != nil {
+			s.Close()
+			return nil, err
 		}
+	}
+	return s, nil
+}
+
+// ListenAt makes a socket at path, which the caller owns (Close removes
+// nothing): what a test that plays the service manager listens on.
+func ListenAt(path string) (*Socket, error) {
+	s := &Socket{addr: path}
+	if err := s.listen(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// listen binds s.addr with SO_PASSCRED, so every datagram comes with its
+// sender's credentials.
+func (s *Socket) listen() error {
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: s.addr, Net: "unixgram"})
+	if err != nil {
+		return err
 	}
 	raw, err := conn.SyscallConn()
 	if err != nil {
-		return fail(err)
+		conn.Close()
+		return err
 	}
 	var serr error
 	if err := raw.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, 1)
 	}); err != nil {
-		return fail(err)
+		conn.Close()
+		return err
 	}
 	if serr != nil {
-		return fail(fmt.Errorf("SO_PASSCRED: %w", serr))
+		conn.Close()
+		return fmt.Errorf("SO_PASSCRED: %w", serr)
 	}
-	return s, nil
+	s.conn = conn
+	return nil
 }
 
 func (s *Socket) removeDir() {

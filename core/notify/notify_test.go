@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"super/core/testbin"
 )
 
 func TestParse(t *testing.T) {
@@ -37,7 +35,7 @@ func TestParse(t *testing.T) {
 		"\n\nREADY=1\n\n":              {Ready: true},
 	} {
 		got, err := Parse([]byte(in))
-		if err != nil || !equal(got, want) {
+		if err != nil || !equal(got, want) || got.Text != in {
 			t.Errorf("Parse(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
@@ -48,9 +46,26 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// equal compares what Parse read (not Text, not the sender).
 func equal(a, b Message) bool {
 	a.Ancestry, b.Ancestry = nil, nil
+	a.Text, b.Text = "", ""
 	return reflect.DeepEqual(a, b)
+}
+
+// Each hands over every assignment in order, the unknown ones too (what a
+// test playing the service manager reads, e.g. MONOTONIC_USEC=), and none
+// of a malformed datagram.
+func TestEach(t *testing.T) {
+	var got []string
+	err := Each("READY=1\nMONOTONIC_USEC=12\n\nSTATUS=a=b\n", func(k, v string) { got = append(got, k+"|"+v) })
+	if want := []string{"READY|1", "MONOTONIC_USEC|12", "STATUS|a=b"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("Each = %q, %v; want %q", got, err, want)
+	}
+	got = nil
+	if err := Each("READY=1\nnot an assignment", func(k, v string) { got = append(got, k) }); err == nil || got != nil {
+		t.Errorf("malformed: err %v, fn called with %q", err, got)
+	}
 }
 
 // FuzzParse: no datagram crashes the parser; what it accepts is UTF-8
@@ -208,33 +223,5 @@ func TestAncestry(t *testing.T) {
 	}
 	if got := Ancestry(1 << 30); !slices.Equal(got, []int{1 << 30}) {
 		t.Errorf("Ancestry of no process = %v", got)
-	}
-}
-
-// systemd-notify, the client Debian's systemd package ships: --ready
-// waits until the BARRIER=1 descriptor is closed, and fails otherwise.
-func TestSystemdNotifyClient(t *testing.T) {
-	bin := testbin.NeedTool(t, "systemd-notify", "systemd")
-	s, ch := listen(t)
-	c := exec.Command("/bin/sh", "-c", bin+` --ready --status="all set"; echo rc=$?`)
-	c.Env = append(os.Environ(), "NOTIFY_SOCKET="+s.Addr())
-	out, err := c.CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "rc=0" {
-		t.Fatalf("systemd-notify: %v\n%s", err, out)
-	}
-	var ready Message
-	for m := next(t, ch); ; m = next(t, ch) {
-		if m.Ready {
-			ready = m
-			break
-		}
-	}
-	if ready.Status != "all set" {
-		t.Errorf("status %q", ready.Status)
-	}
-	// As root systemd-notify sends as its parent (the shell); otherwise as
-	// itself, a child of the shell: either way the shell is in the ancestry.
-	if !slices.Contains(ready.Ancestry, c.Process.Pid) {
-		t.Errorf("ancestry %v does not hold the shell's pid %d", ready.Ancestry, c.Process.Pid)
 	}
 }

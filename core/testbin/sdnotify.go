@@ -2,40 +2,37 @@ package testbin
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"super/core/notify"
 )
 
 // NotifySocket is a fake service manager's notification socket (what
-// systemd passes as NOTIFY_SOCKET to a Type=notify service): a unix
-// datagram socket that keeps each message with the pid the kernel
-// vouches for as its sender (SO_PASSCRED), as systemd checks it.
+// systemd passes as NOTIFY_SOCKET to a Type=notify service): core/notify's
+// socket, which keeps each message with the pid the kernel vouches for as
+// its sender (SO_PASSCRED), as systemd checks it, and drops malformed
+// datagrams (counted; a failing WaitFor says how many).
 type NotifySocket struct {
 	Path string // the value for NOTIFY_SOCKET
-	conn *net.UnixConn
+	sock *notify.Socket
 	msgs chan NotifyMsg
 }
 
 // NotifyMsg is one datagram received.
 type NotifyMsg struct {
 	Text string // "READY=1\nSTATUS=..."
-	Pid  int    // the sender's pid; 0 if the kernel passed none
+	Pid  int    // the sender's pid
 }
 
-// Fields is the message's assignments by name ("READY" → "1").
+// Fields is the message's assignments by name ("READY" → "1"), those
+// core/notify does not act on (MONOTONIC_USEC, …) too.
 func (m NotifyMsg) Fields() map[string]string {
 	f := map[string]string{}
-	for _, line := range strings.Split(m.Text, "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			f[k] = v
-		}
-	}
+	notify.Each(m.Text, func(k, v string) { f[k] = v })
 	return f
 }
 
@@ -45,44 +42,17 @@ func ListenNotify(t testing.TB, dir string) *NotifySocket {
 	t.Helper()
 	path := filepath.Join(dir, "notify")
 	os.Remove(path)
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	sock, err := notify.ListenAt(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var serr error
-	raw.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, 1) })
-	if serr != nil {
-		t.Fatal(serr)
-	}
-	n := &NotifySocket{Path: path, conn: conn, msgs: make(chan NotifyMsg, 1024)}
-	go n.read()
-	t.Cleanup(func() { conn.Close() })
+	n := &NotifySocket{Path: path, sock: sock, msgs: make(chan NotifyMsg, 1024)}
+	go func() {
+		defer close(n.msgs)
+		sock.Serve(func(m notify.Message) { n.msgs <- NotifyMsg{Text: m.Text, Pid: m.Pid} })
+	}()
+	t.Cleanup(func() { sock.Close() })
 	return n
-}
-
-func (n *NotifySocket) read() {
-	defer close(n.msgs)
-	buf := make([]byte, 64<<10)
-	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
-	for {
-		k, oobn, _, _, err := n.conn.ReadMsgUnix(buf, oob)
-		if err != nil {
-			return
-		}
-		m := NotifyMsg{Text: string(buf[:k])}
-		if cmsgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
-			for _, c := range cmsgs {
-				if cred, err := unix.ParseUnixCredentials(&c); err == nil {
-					m.Pid = int(cred.Pid)
-				}
-			}
-		}
-		n.msgs <- m
-	}
 }
 
 // Next returns the next message, or ok=false when none came within
@@ -109,7 +79,7 @@ func (n *NotifySocket) WaitFor(t testing.TB, what string, timeout time.Duration,
 			m, ok = n.Next(left)
 		}
 		if !ok {
-			t.Fatalf("no notification %s within %v; got %s", what, timeout, summary(skipped))
+			t.Fatalf("no notification %s within %v; got %s (malformed, dropped: %d)", what, timeout, summary(skipped), n.sock.Stats().Malformed)
 		}
 		if match(m) {
 			return m, skipped
