@@ -110,7 +110,7 @@ killmode=cgroup
 	if !alive(plainGC) {
 		t.Errorf("killmode=process: the daemonized grandchild %d was killed, 4.2 leaves it running", plainGC)
 	}
-	waitLog(t, d, "stopped: tree (", 5*time.Second)
+	d.WaitLog(t, "stopped: tree (", 5*time.Second)
 }
 
 // A grandchild that ignores the stop signal is killed with the whole
@@ -138,7 +138,7 @@ killmode=cgroup
 	if took := time.Since(start); took < time.Second {
 		t.Errorf("stop took %v: the SIGKILL came before stopwaitsecs", took)
 	}
-	waitLog(t, d, "killing 'stubborn'", 5*time.Second)
+	d.WaitLog(t, "killing 'stubborn'", 5*time.Second)
 }
 
 // memory_max: a program allocating past it is killed by the OOM killer;
@@ -155,8 +155,8 @@ autorestart=false
 memory_max=48MB
 `, helperCmd(t, "alloc", "256")))
 	d.WaitState(t, "hog", "EXITED", 30*time.Second)
-	waitLog(t, d, "exited: hog (terminated by SIGKILL; not expected)", 5*time.Second)
-	waitLog(t, d, "WARN oom: the OOM killer killed 1 process(es) of hog (memory_max=50331648)", 5*time.Second)
+	d.WaitLog(t, "exited: hog (terminated by SIGKILL; not expected)", 5*time.Second)
+	d.WaitLog(t, "WARN oom: the OOM killer killed 1 process(es) of hog (memory_max=50331648)", 5*time.Second)
 	r := resources(t, d, "hog")
 	if r["oom_kills"] != 1 || r["memory_max_kb"] != 48*1024 || r["cgroup"] != true {
 		t.Errorf("resources %v: want oom_kills 1, memory_max_kb 49152, cgroup true", r)
@@ -508,7 +508,7 @@ startsecs=0
 memory_restart=20MB
 `, helperCmd(t, "alloc", "60")))
 	for _, name := range []string{"leakcg", "leak"} {
-		waitLog(t, d, "WARN memory_restart: "+name+" uses ", 20*time.Second)
+		d.WaitLog(t, "WARN memory_restart: "+name+" uses ", 20*time.Second)
 		if err := testbin.Poll(10*time.Second, func() bool {
 			all, _ := d.Call(t, "super.getAllProcessStats").([]any)
 			for _, e := range all {

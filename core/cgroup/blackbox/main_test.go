@@ -76,14 +76,12 @@ func helper(mode string, args []string) int {
 		// then write "ready" to PIDFILE and wait.
 		n, _ := strconv.Atoi(args[0])
 		exe, _ := os.Executable()
-		var kids []*exec.Cmd
 		for i := 0; i < n; i++ {
 			ready := fmt.Sprintf("%s.%d", args[3], i)
 			c := exec.Command(exe, helperArg, "tree", "0", args[1], args[2], ready)
 			if err := c.Start(); err != nil {
 				return 3
 			}
-			kids = append(kids, c)
 			for {
 				if _, err := os.Stat(ready); err == nil {
 					break
@@ -169,12 +167,4 @@ func readPidFile(t testing.TB, path string) int {
 		t.Fatalf("no pid in %s", path)
 	}
 	return pid
-}
-
-// waitLog polls the activity log until it contains want.
-func waitLog(t testing.TB, d *testbin.Daemon, want string, timeout time.Duration) {
-	t.Helper()
-	if err := testbin.Poll(timeout, func() bool { return strings.Contains(d.Log(), want) }); err != nil {
-		t.Fatalf("no log line containing %q within %v:\n%s", want, timeout, d.Log())
-	}
 }

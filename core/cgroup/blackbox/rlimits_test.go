@@ -168,7 +168,7 @@ rlimit_nofile=%d
 	if !strings.Contains(desc, "rlimit_nofile") || !strings.Contains(desc, "fs.nr_open") {
 		t.Errorf("description %q does not say which limit and why", desc)
 	}
-	waitLog(t, d, "spawnerr: cannot set rlimit_nofile=", 5*time.Second)
+	d.WaitLog(t, "spawnerr: cannot set rlimit_nofile=", 5*time.Second)
 	if strings.Contains(d.Log(), "spawned: 'toomany'") {
 		t.Errorf("a child was started:\n%s", d.Log())
 	}
