@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -51,15 +50,6 @@ func processNames(r reply) []string {
 		out = append(out, p.(map[string]any)["namespec"].(string))
 	}
 	return out
-}
-
-func (d *apiDaemon) stateOf(t *testing.T, name string) string {
-	t.Helper()
-	r := d.call(t, "GET", "/api/v1/processes/"+url.PathEscape(name), nil)
-	if r.Status != 200 {
-		t.Fatalf("GET %s: %d %s", name, r.Status, r.Raw)
-	}
-	return r.field("statename").(string)
 }
 
 // xmlrpcFault is what XML-RPC answers for the same call.

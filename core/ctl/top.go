@@ -118,7 +118,6 @@ type topView struct {
 	offset    int    // first row shown
 	message   string
 	live      bool
-	lastID    string
 }
 
 func (c *controller) doTop(arg string) (bool, error) {

@@ -41,18 +41,6 @@ var memorySample = time.Second
 // memoryOverSamples is how many samples in a row restart a program.
 const memoryOverSamples = 3
 
-// needsCgroups reports whether some process of cfg gets a cgroup.
-func needsCgroups(cfg *config.Config) bool {
-	for _, g := range cfg.Groups {
-		for _, p := range g.Processes {
-			if p.Resources.Cgroup {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // openCgroups opens the tree at the first need: one INFO line saying what
 // the daemon has, then what a previous daemon left running is killed,
 // before any program of this one starts.
