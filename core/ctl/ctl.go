@@ -128,10 +128,16 @@ func (c *controller) client() Caller {
 
 // call is one supervisor.* (or system.*) method call.
 func (c *controller) call(method string, params ...any) (any, error) {
+	return c.client().Call(c.ctx, qualified(method), params...)
+}
+
+// qualified is a method name with its namespace: a bare name is 4.2's
+// supervisor.* method.
+func qualified(method string) string {
 	if !strings.Contains(method, ".") {
-		method = "supervisor." + method
+		return "supervisor." + method
 	}
-	return c.client().Call(c.ctx, method, params...)
+	return method
 }
 
 // keepCaller is a Caller that can leave out of an answer's structs the
@@ -144,7 +150,7 @@ type keepCaller interface {
 // names; a Caller that cannot drop the others answers in full.
 func (c *controller) callKeep(keep []string, method string, params ...any) (any, error) {
 	if kc, ok := c.client().(keepCaller); ok {
-		return kc.CallKeep(c.ctx, keep, method, params...)
+		return kc.CallKeep(c.ctx, keep, qualified(method), params...)
 	}
 	return c.call(method, params...)
 }

@@ -138,3 +138,23 @@ func FuzzParseline(f *testing.F) {
 		}
 	})
 }
+
+// keepFake is a fakeServer that, like xmlrpc.Client, also takes calls
+// through CallKeep, with the method name as given.
+type keepFake struct{ fakeServer }
+
+func (k keepFake) CallKeep(ctx context.Context, _ []string, method string, params ...any) (any, error) {
+	return k.Call(ctx, method, params...)
+}
+
+// A server without system.multicall (UNKNOWN_METHOD for it): status asks
+// for supervisor.getAllProcessInfo alone, through the member-keeping call
+// the real client makes.
+func TestStatusWithoutMulticall(t *testing.T) {
+	var out, errb bytes.Buffer
+	opts := Options{ServerURL: "unix:///nowhere", NewCaller: func(string, string, string) Caller { return keepFake{newFake()} }}
+	rc := Run(opts, []string{"status", "web"}, strings.NewReader(""), &out, &errb)
+	if want := "web                              RUNNING   desc\n"; rc != 0 || out.String() != want {
+		t.Errorf("status web = rc %d, %q (stderr %q); want rc 0, %q", rc, out.String(), errb.String(), want)
+	}
+}
