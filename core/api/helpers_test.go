@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -49,31 +48,13 @@ type apiDaemon struct {
 func startAPI(t *testing.T, programs string) *apiDaemon {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testbin.FreePort(t)
 	conf := testbin.BaseConf(dir) + fmt.Sprintf("[inet_http_server]\nport=127.0.0.1:%d\nusername=%s\npassword=%s\n\n",
 		port, apiUser, apiPass) + programs
 	d := testbin.StartConf(t, false, dir, conf)
 	ad := &apiDaemon{Daemon: d, Base: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	if err := testbin.Poll(10*time.Second, func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}); err != nil {
-		t.Fatalf("no inet_http_server: %v\n%s", err, d.Out)
-	}
+	d.WaitInet(t, port, 10*time.Second)
 	return ad
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 var client = &http.Client{

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -74,17 +73,6 @@ func TestContainerExampleLoads(t *testing.T) {
 	}
 }
 
-// freePort is a TCP port on 127.0.0.1 nothing listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // containerRun is the example config running as PID 1 of a new PID
 // namespace, as the Dockerfile's entrypoint does in a container.
 type containerRun struct {
@@ -107,7 +95,7 @@ func startContainerExample(t *testing.T) *containerRun {
 	www := filepath.Join(dir, "www")
 	os.Mkdir(www, 0o755)
 	os.WriteFile(filepath.Join(www, "index.html"), []byte("ok\n"), 0o644)
-	webPort, inetPort := freePort(t), freePort(t)
+	webPort, inetPort := testbin.FreePort(t), testbin.FreePort(t)
 	web := fmt.Sprintf("busybox httpd -f -v -p 127.0.0.1:%d -h %s", webPort, www)
 	if _, err := exec.LookPath("busybox"); err != nil {
 		py, err := exec.LookPath("python3")

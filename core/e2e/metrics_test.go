@@ -64,15 +64,7 @@ autostart=false
 `, port, metricsUser, metricsPass, filepath.Join(dir, "flaky.ran"))
 	d := testbin.StartConf(t, false, dir, conf)
 	md := &metricsDaemon{Daemon: d, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	if err := testbin.Poll(10*time.Second, func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}); err != nil {
-		t.Fatalf("no inet_http_server: %v\n%s", err, d.Out)
-	}
+	d.WaitInet(t, port, 10*time.Second)
 	return md
 }
 

@@ -64,7 +64,7 @@ func rawGet(t *testing.T, network, addr, method, path, auth string) (int, string
 func TestAuthOnEveryURL(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testbin.FreePort(t)
 	inet := fmt.Sprintf("127.0.0.1:%d", port)
 	conf := strings.Replace(testbin.BaseConf(dir), "[unix_http_server]\n", "[unix_http_server]\nusername=alice\npassword=plain pass\n", 1) +
 		fmt.Sprintf(`[inet_http_server]

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -304,4 +305,33 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// FreePort is a TCP port on 127.0.0.1 that nothing listened on a moment
+// ago, for an [inet_http_server] (or a program) in a test's config.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// WaitInet waits until the daemon's [inet_http_server] on 127.0.0.1:port
+// accepts connections: StartConf waits for the unix socket, which the
+// daemon answers on first.
+func (d *Daemon) WaitInet(t testing.TB, port int, timeout time.Duration) {
+	t.Helper()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if err := Poll(timeout, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}); err != nil {
+		t.Fatalf("no inet_http_server on %s: %v\n%s", addr, err, d.Out)
+	}
 }

@@ -293,7 +293,7 @@ func TestBrowserManyPrograms(t *testing.T) {
 	ctx := browser(t, 1280, 900)
 	const n = 10000
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testbin.FreePort(t)
 	var b strings.Builder
 	b.WriteString(testbin.BaseConf(dir))
 	fmt.Fprintf(&b, "[inet_http_server]\nport=127.0.0.1:%d\nusername=%s\npassword=%s\n\n", port, liveUser, livePass)

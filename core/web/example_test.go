@@ -22,7 +22,7 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf := string(src)
-	port := freePort(t)
+	port := testbin.FreePort(t)
 	for old, repl := range map[string]string{
 		"port=127.0.0.1:9001": fmt.Sprintf("port=127.0.0.1:%d", port),
 		// testbin waits for the unix socket under its own name.

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -54,7 +53,7 @@ func startLiveOn(t *testing.T, oracle bool) *liveDaemon {
 	if err := os.WriteFile(in, []byte(firstLine+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := testbin.FreePort(t)
 	conf := testbin.BaseConf(dir) + fmt.Sprintf(`[inet_http_server]
 port=127.0.0.1:%d
 username=%s
@@ -78,29 +77,10 @@ programs=%[5]s
 	d := testbin.StartConf(t, oracle, dir, conf)
 	ld := &liveDaemon{Daemon: d, Base: fmt.Sprintf("http://127.0.0.1:%d", port), In: in}
 	// The unix socket answers first; wait for the TCP server as well.
-	if err := testbin.Poll(10*time.Second, func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}); err != nil {
-		t.Fatalf("no inet_http_server on port %d: %v\n%s", port, err, d.Out)
-	}
+	d.WaitInet(t, port, 10*time.Second)
 	d.WaitState(t, "web", "RUNNING", 10*time.Second)
 	d.WaitState(t, "grp:"+markupName, "RUNNING", 10*time.Second)
 	return ld
-}
-
-// freePort is a TCP port on 127.0.0.1 nobody listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func authHeader(user, pass string) string {
