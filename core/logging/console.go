@@ -97,8 +97,7 @@ func (c *Console) FormatWriter(src ConsoleSource, f ConsoleFormat, report func(e
 	case f.Timestamps:
 		w.fixed = []byte(" " + src.Name + " | ")
 	default:
-		w.fixed = []byte(src.Name + " | ")
-		w.head = w.fixed
+		w.prefix = src.Name + " | "
 	}
 	return w
 }
@@ -108,12 +107,13 @@ func (c *Console) FormatWriter(src ConsoleSource, f ConsoleFormat, report func(e
 // comes, until it reaches 64 KiB, or until Close.
 type ConsoleWriter struct {
 	c       *Console
+	prefix  string // plain lines without timestamps: "name | "
 	partial []byte // the last line begun, not yet ended
 	report  func(error)
 
-	// What each line starts with: head. Plain lines without timestamps
-	// have a constant head ("name | "); otherwise head is made once per
-	// chunk: the time, then fixed (" name | ", or a JSON object's fields).
+	// What each timestamped or JSON line starts with: head, made once
+	// per chunk: the time, then fixed (" name | ", or a JSON object's
+	// fields). Plain lines start with prefix.
 	head    []byte
 	fixed   []byte
 	stamped bool // head starts with the time of the chunk
@@ -125,15 +125,67 @@ type ConsoleWriter struct {
 // Write sends the complete lines of p and holds its unfinished last line.
 // It always returns len(p), nil: a console failure goes to report.
 func (w *ConsoleWriter) Write(p []byte) (int, error) {
+	if w.stamped {
+		return w.writeFormatted(p)
+	}
+	// Plain lines: today's container_logs, the loop kept to itself.
 	n := len(p)
 	max := w.c.lineMax
 	if len(w.partial)+len(p) <= max && bytes.IndexByte(p, '\n') < 0 {
 		w.partial = append(w.partial, p...) // nothing to write yet
 		return n, nil
 	}
-	if w.stamped {
-		w.stampHead()
+	c := w.c
+	c.mu.Lock()
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			room := max - len(w.partial)
+			if len(p) <= room {
+				w.partial = append(w.partial, p...)
+				break
+			}
+			w.partial = append(w.partial, p[:room]...)
+			c.line(w.prefix, w.partial, nil)
+			w.partial = w.partial[:0]
+			p = p[room:]
+			continue
+		}
+		if len(w.partial) == 0 && i <= max { // the usual line: copied with its newline
+			c.whole(w.prefix, p[:i+1])
+			p = p[i+1:]
+			continue
+		}
+		seg := p[:i]
+		p = p[i+1:]
+		for len(w.partial)+len(seg) > max {
+			k := max - len(w.partial)
+			c.line(w.prefix, w.partial, seg[:k])
+			w.partial = w.partial[:0]
+			seg = seg[k:]
+		}
+		c.line(w.prefix, w.partial, seg)
+		w.partial = w.partial[:0]
 	}
+	err := c.flush()
+	c.mu.Unlock()
+	w.shrink()
+	if err != nil && w.report != nil {
+		w.report(err)
+	}
+	return n, nil
+}
+
+// writeFormatted is Write for timestamped and JSON lines: the same loop,
+// with the head of the lines made once for the chunk.
+func (w *ConsoleWriter) writeFormatted(p []byte) (int, error) {
+	n := len(p)
+	max := w.c.lineMax
+	if len(w.partial)+len(p) <= max && bytes.IndexByte(p, '\n') < 0 {
+		w.partial = append(w.partial, p...) // nothing to write yet
+		return n, nil
+	}
+	w.stampHead()
 	c := w.c
 	c.mu.Lock()
 	for len(p) > 0 {
@@ -150,11 +202,11 @@ func (w *ConsoleWriter) Write(p []byte) (int, error) {
 			p = p[room:]
 			continue
 		}
-		if len(w.partial) == 0 && i <= max { // the usual line: copied with its newline
+		if len(w.partial) == 0 && i <= max { // the usual line
 			if w.json {
 				c.jsonLine(w.head, p[:i])
 			} else {
-				c.whole(w.head, p[:i+1])
+				c.wholeHead(w.head, p[:i+1])
 			}
 			p = p[i+1:]
 			continue
@@ -192,8 +244,12 @@ func (w *ConsoleWriter) stampHead() {
 
 // line writes the line a+b (a newline added); c.mu is held.
 func (w *ConsoleWriter) line(a, b []byte) {
-	if !w.json {
-		w.c.line(w.head, a, b)
+	switch {
+	case !w.stamped:
+		w.c.line(w.prefix, a, b)
+		return
+	case !w.json:
+		w.c.lineHead(w.head, a, b)
 		return
 	}
 	// Escaped as one text: a multi-byte character may be split between
@@ -218,7 +274,7 @@ func (w *ConsoleWriter) Close() error {
 	}
 	c := w.c
 	c.mu.Lock()
-	w.line(w.partial, nil)
+	w.line(w.partial, nil) // plain, timestamped or JSON
 	err := c.flush()
 	c.mu.Unlock()
 	w.partial = nil
@@ -242,7 +298,7 @@ func (w *ConsoleWriter) shrink() {
 }
 
 // line appends "prefix a b\n" to the batch; c.mu is held.
-func (c *Console) line(prefix, a, b []byte) {
+func (c *Console) line(prefix string, a, b []byte) {
 	if len(c.buf) >= consoleBatchMax {
 		c.write()
 	}
@@ -254,11 +310,31 @@ func (c *Console) line(prefix, a, b []byte) {
 
 // whole appends "prefix line" to the batch, line ending in its newline;
 // c.mu is held.
-func (c *Console) whole(prefix, line []byte) {
+func (c *Console) whole(prefix string, line []byte) {
 	if len(c.buf) >= consoleBatchMax {
 		c.write()
 	}
 	c.buf = append(c.buf, prefix...)
+	c.buf = append(c.buf, line...)
+}
+
+// lineHead and wholeHead are line and whole for a head made per chunk
+// (timestamped lines): the same appends, from a []byte.
+func (c *Console) lineHead(head, a, b []byte) {
+	if len(c.buf) >= consoleBatchMax {
+		c.write()
+	}
+	c.buf = append(c.buf, head...)
+	c.buf = append(c.buf, a...)
+	c.buf = append(c.buf, b...)
+	c.buf = append(c.buf, '\n')
+}
+
+func (c *Console) wholeHead(head, line []byte) {
+	if len(c.buf) >= consoleBatchMax {
+		c.write()
+	}
+	c.buf = append(c.buf, head...)
 	c.buf = append(c.buf, line...)
 }
 

@@ -67,7 +67,7 @@ func feed(t *testing.T, d *testbin.Daemon, name, path, text string) {
 func TestTimeRotation(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	clock, env := clockEnv(dir, "Europe/Berlin")
+	clock, env := clockEnv(t, dir, "Europe/Berlin")
 	setClock(t, clock, "2026-10-24T23:10:00Z") // 01:10 CEST
 	out, errs := dir+"/cat.log", dir+"/cat.err"
 	conf := withSupervisord(testbin.BaseConf(dir), "logfile_rotate=daily") +
@@ -129,7 +129,7 @@ func TestTimeRotation(t *testing.T) {
 func TestMaxageDeletion(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	clock, env := clockEnv(dir, "UTC")
+	clock, env := clockEnv(t, dir, "UTC")
 	now := time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC)
 	setClock(t, clock, now.Format(time.RFC3339))
 	out := dir + "/cat.log"

@@ -24,7 +24,11 @@ func setClock(t *testing.T, path, rfc3339 string) {
 
 // clockEnv is the daemon's environment for a test clock in dir: the
 // clock file and the local zone.
-func clockEnv(dir, tz string) (clock string, env []string) {
+func clockEnv(t *testing.T, dir, tz string) (clock string, env []string) {
+	t.Helper()
+	if _, err := time.LoadLocation(tz); err != nil {
+		t.Fatalf("the %s zone (Debian package tzdata) is needed: %v", tz, err)
+	}
 	clock = filepath.Join(dir, "clock")
 	return clock, []string{logging.TestClockEnv + "=" + clock, "TZ=" + tz}
 }
@@ -37,7 +41,7 @@ func clockEnv(dir, tz string) (clock string, env []string) {
 func TestLogfileTimestamps(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	clock, env := clockEnv(dir, "Europe/Berlin")
+	clock, env := clockEnv(t, dir, "Europe/Berlin")
 	setClock(t, clock, "2026-03-29T00:59:59.25Z") // 01:59:59.250 CET
 	cmd := `sh -c 'echo one; printf "tw"; read x; echo o; printf "three\n\n"; exec sleep 3600'`
 	conf := testbin.BaseConf(dir) +
