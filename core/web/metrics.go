@@ -288,28 +288,39 @@ func appendMetrics(b []byte, all []supervisor.ProcessStats, up bool, now time.Ti
 				continue
 			}
 			if !header {
-				b = append(b, "# HELP "...)
-				b = append(b, f.name...)
-				b = append(b, ' ')
-				b = append(b, f.help...)
-				b = append(b, "\n# TYPE "...)
-				b = append(b, f.name...)
-				b = append(b, ' ')
-				b = append(b, f.typ...)
-				b = append(b, '\n')
+				b = appendFamilyHeader(b, f.name, f.help, f.typ)
 				header = true
 			}
-			b = append(b, f.name...)
-			b = append(b, `{group="`...)
-			b = appendLabelValue(b, all[i].Group)
-			b = append(b, `",name="`...)
-			b = appendLabelValue(b, all[i].Name)
-			b = append(b, `"} `...)
+			b = appendSampleName(b, f.name, &all[i])
 			b = strconv.AppendInt(b, v, 10)
 			b = append(b, '\n')
 		}
 	}
 	return b
+}
+
+// appendFamilyHeader writes a metric family's HELP and TYPE lines.
+func appendFamilyHeader(b []byte, name, help, typ string) []byte {
+	b = append(b, "# HELP "...)
+	b = append(b, name...)
+	b = append(b, ' ')
+	b = append(b, help...)
+	b = append(b, "\n# TYPE "...)
+	b = append(b, name...)
+	b = append(b, ' ')
+	b = append(b, typ...)
+	return append(b, '\n')
+}
+
+// appendSampleName writes a per-process sample up to its value:
+// `name{group="…",name="…"} `.
+func appendSampleName(b []byte, name string, ps *supervisor.ProcessStats) []byte {
+	b = append(b, name...)
+	b = append(b, `{group="`...)
+	b = appendLabelValue(b, ps.Group)
+	b = append(b, `",name="`...)
+	b = appendLabelValue(b, ps.Name)
+	return append(b, `"} `...)
 }
 
 // appendLabelValue escapes a label value as the text format requires:

@@ -95,15 +95,10 @@ func appendResourceMetrics(b []byte, all []supervisor.ProcessStats) []byte {
 				continue
 			}
 			if !header {
-				b = append(b, "# HELP "+f.name+" "+f.help+"\n# TYPE "+f.name+" "+f.typ+"\n"...)
+				b = appendFamilyHeader(b, f.name, f.help, f.typ)
 				header = true
 			}
-			b = append(b, f.name...)
-			b = append(b, `{group="`...)
-			b = appendLabelValue(b, all[i].Group)
-			b = append(b, `",name="`...)
-			b = appendLabelValue(b, all[i].Name)
-			b = append(b, `"} `...)
+			b = appendSampleName(b, f.name, &all[i])
 			b = strconv.AppendFloat(b, v, 'g', -1, 64)
 			b = append(b, '\n')
 		}
