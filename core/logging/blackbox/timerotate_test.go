@@ -167,8 +167,10 @@ func TestCompressedBackups(t *testing.T) {
 	const n = 300000
 	dir := t.TempDir()
 	out := dir + "/seq.log"
-	conf := testbin.BaseConf(dir) + program("seq", "seq 1 "+strconv.Itoa(n),
-		"stdout_logfile="+out, "stdout_logfile_maxbytes=100KB", "stdout_logfile_backups=50", "stdout_logfile_compress=true")
+	// The activity log's backups too: rotated at almost every line.
+	conf := withSupervisord(testbin.BaseConf(dir), "logfile_maxbytes=60", "logfile_backups=50", "logfile_compress=true") +
+		program("seq", "seq 1 "+strconv.Itoa(n),
+			"stdout_logfile="+out, "stdout_logfile_maxbytes=100KB", "stdout_logfile_backups=50", "stdout_logfile_compress=true")
 	d := testbin.StartConfEnv(t, dir, conf, nil)
 	waitExited(t, d, "seq")
 	want := numberedSize("", n)
@@ -202,6 +204,25 @@ func TestCompressedBackups(t *testing.T) {
 	}
 	if gz < 10 {
 		t.Errorf("%d compressed backups, want at least 10", gz)
+	}
+	// The activity log, decompressed, holds its lines in order.
+	main := filepath.Join(dir, "supervisord.log")
+	waitFor(t, 30*time.Second, func() bool {
+		if _, err := os.Stat(main + ".3.gz"); err != nil {
+			return false
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if regexp.MustCompile(`^supervisord\.log\.\d+$`).MatchString(e.Name()) {
+				return false // not compressed yet
+			}
+		}
+		return true
+	}, func() string { entries, _ := os.ReadDir(dir); return fmt.Sprint(entries) })
+	activity := strings.Join(history(t, main, 50), "")
+	spawned, exited := strings.Index(activity, "INFO spawned: 'seq' with pid "), strings.Index(activity, "INFO exited: seq (exit status 0; expected)")
+	if spawned < 0 || exited < spawned {
+		t.Errorf("the activity log across its compressed backups:\n%s", activity)
 	}
 }
 
