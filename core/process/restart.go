@@ -36,6 +36,27 @@ func (p *Process) Start() int {
 	return p.Spawn()
 }
 
+// StartAhead is Start in two halves, for starts asked for many at a time
+// (start all): the child is prepared and its fork begun with st, and the
+// caller may prepare the next one meanwhile. p does not change until
+// finish, which does what Start does (STARTING, then the spawn's outcome)
+// with the child already forked, so the log and the events read as if
+// the starts were one after the other. Nothing may use p in between, and
+// no child of the daemon may be reaped with wait4(-1) until finish has
+// returned (see Launcher.Start). StartAhead returns nil, starting
+// nothing, when p has a child (Start then logs why).
+func (p *Process) StartAhead(st Starter) (finish func() int) {
+	if p.pid != 0 {
+		return nil
+	}
+	wait := st.Start(p)
+	return func() int {
+		p.streak = 0
+		p.beginSpawn()
+		return p.spawned(wait())
+	}
+}
+
 // backoffWait is how long a process entering BACKOFF waits before its
 // next try: 4.2's 1, 2, 3… seconds, or the restart delay when one is set.
 func (p *Process) backoffWait() time.Duration {

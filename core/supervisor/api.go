@@ -270,21 +270,54 @@ func sortedKeys[V any](m map[string]V) []string {
 // startOne is 4.2's startProcess for one process, run on the loop. It
 // returns a waiter when the outcome is only known later.
 func (s *Supervisor) startOne(spec string, p *proc, wait bool) (*waiter, error) {
-	if _, _, err := s.launcher.Resolve(p.Config); err != nil {
-		var ce *process.CommandError
-		if errors.As(err, &ce) && ce.Kind == process.NotFound {
-			return nil, faultf(NoFile, ce.Msg)
-		}
-		return nil, faultf(NotExecutable, err.Error())
-	}
-	if !startable(p) {
-		return nil, faultf(AlreadyStarted, spec)
-	}
-	if p.State() == process.Unknown {
-		return nil, faultf(Failed, spec+" is in an unknown process state")
+	if err := s.startCheck(spec, p); err != nil {
+		return nil, err
 	}
 	s.resumeSchedule(p)
 	s.spawn(p)
+	return s.started(spec, p, wait)
+}
+
+// startCheck is startOne's checks before the spawn, in 4.2's order.
+func (s *Supervisor) startCheck(spec string, p *proc) error {
+	if _, _, err := s.launcher.Resolve(p.Config); err != nil {
+		var ce *process.CommandError
+		if errors.As(err, &ce) && ce.Kind == process.NotFound {
+			return faultf(NoFile, ce.Msg)
+		}
+		return faultf(NotExecutable, err.Error())
+	}
+	if !startable(p) {
+		return faultf(AlreadyStarted, spec)
+	}
+	if p.State() == process.Unknown {
+		return faultf(Failed, spec+" is in an unknown process state")
+	}
+	return nil
+}
+
+// startAhead is startOne in two halves for many starts at once
+// (startMany): the checks and the child's preparation and fork now, the
+// rest in done. It returns nil when p is not for that: a check fails or
+// p has a schedule (startOne then does all of it, in order).
+func (s *Supervisor) startAhead(spec string, p *proc, wait bool) (done func() (*waiter, error)) {
+	if p.Config.Schedule != "" || s.startCheck(spec, p) != nil {
+		return nil
+	}
+	finish := p.StartAhead(s.launcher)
+	if finish == nil {
+		return nil
+	}
+	return func() (*waiter, error) {
+		before := p.Pid()
+		finish()
+		s.track(p, before)
+		return s.started(spec, p, wait)
+	}
+}
+
+// started is startOne after the spawn.
+func (s *Supervisor) started(spec string, p *proc, wait bool) (*waiter, error) {
 	if p.SpawnErr() != "" {
 		return nil, faultf(SpawnError, spec)
 	}
@@ -299,7 +332,7 @@ func (s *Supervisor) startOne(spec string, p *proc, wait bool) (*waiter, error) 
 	p.Transition(s.mood)
 	s.track(p, before)
 	running := p.State() == process.Running || runStarted(p)
-	s.reap()
+	s.reapOne(p) // reap.go
 	if !wait || running {
 		return nil, nil
 	}
@@ -331,7 +364,7 @@ func (s *Supervisor) stopOne(spec string, p *proc, wait bool) (*waiter, error) {
 	if msg := p.Stop(); msg != "" {
 		return nil, faultf(Failed, msg)
 	}
-	s.reap()
+	s.reapOne(p) // reap.go
 	if !wait || p.State().IsStopped() {
 		return nil, nil
 	}
@@ -407,6 +440,15 @@ type target struct {
 // immediate outcomes first, then the waited ones as they complete.
 func (s *Supervisor) many(ctx context.Context, pick func() ([]target, error), pred func(*proc) bool,
 	op func(string, *proc) (*waiter, error)) ([]Result, error) {
+	return s.manyAhead(ctx, pick, pred, op, nil)
+}
+
+// manyAhead is many whose op may be begun ahead: when ahead returns a
+// completion for a target, the next targets are begun while it is under
+// way (at most spawnWindow), and completions run in order, before any
+// other target's op, so outcomes and log lines come in target order.
+func (s *Supervisor) manyAhead(ctx context.Context, pick func() ([]target, error), pred func(*proc) bool,
+	op func(string, *proc) (*waiter, error), ahead func(string, *proc) func() (*waiter, error)) ([]Result, error) {
 	var results []Result
 	type pending struct {
 		t target
@@ -421,11 +463,7 @@ func (s *Supervisor) many(ctx context.Context, pick func() ([]target, error), pr
 		if err != nil {
 			return err
 		}
-		for _, t := range targets {
-			if !pred(t.p) {
-				continue
-			}
-			w, err := op(Namespec(t.g.cfg.Name, t.p.Name()), t.p)
+		record := func(t target, w *waiter, err error) {
 			switch {
 			case err != nil:
 				results = append(results, result(t, err))
@@ -437,6 +475,37 @@ func (s *Supervisor) many(ctx context.Context, pick func() ([]target, error), pr
 				results = append(results, result(t, nil))
 			}
 		}
+		type begun struct {
+			t    target
+			done func() (*waiter, error)
+		}
+		var queue []begun
+		complete := func(n int) {
+			for _, b := range queue[:n] {
+				w, err := b.done()
+				record(b.t, w, err)
+			}
+			queue = append(queue[:0], queue[n:]...)
+		}
+		for _, t := range targets {
+			if !pred(t.p) {
+				continue
+			}
+			spec := Namespec(t.g.cfg.Name, t.p.Name())
+			if ahead != nil {
+				if done := ahead(spec, t.p); done != nil {
+					queue = append(queue, begun{t, done})
+					if len(queue) == spawnWindow {
+						complete(1)
+					}
+					continue
+				}
+			}
+			complete(len(queue))
+			w, err := op(spec, t.p)
+			record(t, w, err)
+		}
+		complete(len(queue))
 		return nil
 	})
 	if err != nil {
@@ -492,6 +561,12 @@ func (s *Supervisor) starter(wait bool) func(string, *proc) (*waiter, error) {
 	return func(spec string, p *proc) (*waiter, error) { return s.startOne(spec, p, wait) }
 }
 
+// aheadStarter begins starts ahead (startAhead) for manyAhead: the forks
+// of a start all overlap as those of the daemon's start pass do.
+func (s *Supervisor) aheadStarter(wait bool) func(string, *proc) func() (*waiter, error) {
+	return func(spec string, p *proc) func() (*waiter, error) { return s.startAhead(spec, p, wait) }
+}
+
 func (s *Supervisor) stopper(wait bool) func(string, *proc) (*waiter, error) {
 	return func(spec string, p *proc) (*waiter, error) { return s.stopOne(spec, p, wait) }
 }
@@ -499,7 +574,7 @@ func (s *Supervisor) stopper(wait bool) func(string, *proc) (*waiter, error) {
 // StartGroup is startProcessGroup: start every process of the group that
 // is not running, in priority order.
 func (s *Supervisor) StartGroup(ctx context.Context, name string, wait bool) ([]Result, error) {
-	return s.many(ctx, s.groupTargets(name), startable, s.starter(wait))
+	return s.manyAhead(ctx, s.groupTargets(name), startable, s.starter(wait), s.aheadStarter(wait))
 }
 
 // StopGroup is stopProcessGroup.
@@ -509,7 +584,7 @@ func (s *Supervisor) StopGroup(ctx context.Context, name string, wait bool) ([]R
 
 // StartAll is startAllProcesses: groups and processes in priority order.
 func (s *Supervisor) StartAll(ctx context.Context, wait bool) ([]Result, error) {
-	return s.many(ctx, s.allTargets, startable, s.starter(wait))
+	return s.manyAhead(ctx, s.allTargets, startable, s.starter(wait), s.aheadStarter(wait))
 }
 
 // StopAll is stopAllProcesses (in priority order, as 4.2 does for this

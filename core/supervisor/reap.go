@@ -95,3 +95,28 @@ func (s *Supervisor) exits() func(ws *syscall.WaitStatus) (int, error) {
 		return s.probeKids.Wait4(ws)
 	}
 }
+
+// reapOne collects p's child if it has exited already: a request's look
+// right after it started or signalled p (4.2's request handlers reap).
+// Only p's child is looked at, so starting or stopping all of 5,000
+// programs does not look at every child 5,000 times; the others' exits
+// are reaped by the loop after their SIGCHLD, right after the request.
+func (s *Supervisor) reapOne(p *proc) {
+	pid := p.Pid()
+	if pid <= 0 {
+		return
+	}
+	var ws syscall.WaitStatus
+	for {
+		got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || got != pid {
+			return
+		}
+		s.drainNotify() // a READY=1 sent before the exit comes first
+		s.reaped(pid, ws)
+		return
+	}
+}

@@ -682,37 +682,42 @@ func (s *Supervisor) reap() {
 			}
 			return
 		}
-		p := s.pids[pid]
-		if p == nil {
-			_, msg := process.DecodeWaitStatus(ws)
-			s.log.Info("reaped unknown pid %d (%s)", pid, msg)
-			continue
-		}
-		delete(s.pids, pid)
-		s.mark(p) // active.go
-		// No transition first: a child still STARTING whose startsecs
-		// have passed goes to RUNNING inside Finish without a "success:"
-		// line, as in 4.2. The loop runs every transition before it reaps,
-		// so only a child that exited within the pass that started it (or
-		// since the pass's transitions) gets there.
-		// The child's last output first: what it wrote before it exited
-		// is logged (and its PROCESS_LOG events published) before the
-		// exit is, as 4.2's loop reads the pipes before it reaps.
-		if p.launched != nil {
-			p.launched.FlushOutput()
-		}
-		p.countExit(ws)
-		p.Finish(ws)
-		s.resourcesReaped(p)
-		if p.launched != nil {
-			s.draining.Add(1)
-			go func(l *process.Launched) {
-				l.Wait()
-				s.draining.Done()
-			}(p.launched)
-		}
-		p.launched = nil
+		s.reaped(pid, ws)
 	}
+}
+
+// reaped hands one collected exit to its process.
+func (s *Supervisor) reaped(pid int, ws syscall.WaitStatus) {
+	p := s.pids[pid]
+	if p == nil {
+		_, msg := process.DecodeWaitStatus(ws)
+		s.log.Info("reaped unknown pid %d (%s)", pid, msg)
+		return
+	}
+	delete(s.pids, pid)
+	s.mark(p) // active.go
+	// No transition first: a child still STARTING whose startsecs
+	// have passed goes to RUNNING inside Finish without a "success:"
+	// line, as in 4.2. The loop runs every transition before it reaps,
+	// so only a child that exited within the pass that started it (or
+	// since the pass's transitions) gets there.
+	// The child's last output first: what it wrote before it exited
+	// is logged (and its PROCESS_LOG events published) before the
+	// exit is, as 4.2's loop reads the pipes before it reaps.
+	if p.launched != nil {
+		p.launched.FlushOutput()
+	}
+	p.countExit(ws)
+	p.Finish(ws)
+	s.resourcesReaped(p)
+	if p.launched != nil {
+		s.draining.Add(1)
+		go func(l *process.Launched) {
+			l.Wait()
+			s.draining.Done()
+		}(p.launched)
+	}
+	p.launched = nil
 }
 
 // Event is a change the supervisor announces to subscribers.
