@@ -78,6 +78,14 @@ type outPoller struct {
 
 var outputs outPoller
 
+// count is how many output pipes are watched: about the descriptors the
+// daemon holds for its children (spawner.go).
+func (p *outPoller) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pipes)
+}
+
 func (p *outPoller) start() error {
 	p.once.Do(func() {
 		p.epfd, p.err = syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)

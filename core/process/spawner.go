@@ -81,6 +81,11 @@ type spawnJob struct {
 // Without a spawner thread fork runs here with fds themselves. It returns
 // once fork has returned.
 func onSpawnerThread(fds []int, fork func(local []int)) {
+	inheritedOnce.Do(closeInheritedOnExec)
+	if !spawnerPays() {
+		fork(fds)
+		return
+	}
 	s := theSpawner()
 	if s == nil {
 		fork(fds)
@@ -100,6 +105,47 @@ func onSpawnerThread(fds []int, fork func(local []int)) {
 		}
 	}
 	fork(fds)
+}
+
+// Descriptors the daemon inherited without close-on-exec (from the shell
+// or service manager that started it) would pass to every child forked on
+// a thread of the daemon's table. 4.2 closes descriptors 3 to minfds in
+// each child; here they are made close-on-exec once, before the first
+// fork: the daemon keeps them, children (forked here or on the spawner
+// thread, whose table never had them) get only 0, 1 and 2.
+var inheritedOnce sync.Once
+
+func closeInheritedOnExec() {
+	if unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	// Before Linux 5.11: one by one.
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+				unix.FcntlInt(uintptr(fd), unix.F_SETFD, flags|unix.FD_CLOEXEC)
+			}
+		}
+	}
+}
+
+// spawnerFrom is how many children's output pipes the daemon must hold
+// before forks go to the spawner thread. Below it, the descriptor table a
+// fork copies is small, and forking on the calling thread spares the two
+// hand-offs between threads (the socket to the spawner, the wake-up of the
+// caller): on a loaded machine each waits for a CPU. Tests set it to 0 to
+// send every fork to the spawner.
+var spawnerFrom = 128
+
+// spawnerPays reports whether the next fork should go to the spawner
+// thread: the daemon holds enough descriptors for their copy to cost more
+// than the hand-offs.
+func spawnerPays() bool {
+	return outputs.count() >= spawnerFrom
 }
 
 func rights(fds []int) []byte {

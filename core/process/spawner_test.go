@@ -6,12 +6,14 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The spawner thread's table is its own: a descriptor the daemon opens is
 // not in it, the descriptors passed along arrive there (open on the same
 // files), and they are gone from it once the fork has returned.
 func TestSpawnerThreadOwnTable(t *testing.T) {
+	forceSpawner(t)
 	if theSpawner() == nil {
 		t.Fatal("no spawner thread (unshare(CLONE_FILES) or the socket pair failed)")
 	}
@@ -66,6 +68,7 @@ func TestSpawnerThreadOwnTable(t *testing.T) {
 // A child forked through the spawner thread is the daemon's child: its
 // parent is this process and any thread's wait4 collects it.
 func TestSpawnerChildIsOurs(t *testing.T) {
+	forceSpawner(t)
 	null, err := os.Open(os.DevNull)
 	if err != nil {
 		t.Fatal(err)
@@ -82,5 +85,60 @@ func TestSpawnerChildIsOurs(t *testing.T) {
 	}
 	if !ws.Exited() || ws.ExitStatus() != 7 {
 		t.Errorf("status %v, want exit 7", ws)
+	}
+}
+
+// forceSpawner sends every fork of the test to the spawner thread, however
+// few descriptors the test process holds.
+func forceSpawner(t *testing.T) {
+	old := spawnerFrom
+	spawnerFrom = 0
+	t.Cleanup(func() { spawnerFrom = old })
+}
+
+// A descriptor the daemon inherited without close-on-exec reaches no
+// child: it is made close-on-exec before the first fork (as 4.2 closes
+// descriptors 3 to minfds in each child). Both ways of forking.
+func TestInheritedDescriptorsStayOut(t *testing.T) {
+	fd, err := syscall.Open(os.DevNull, syscall.O_RDONLY, 0) // no O_CLOEXEC: as if inherited
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	closeInheritedOnExec()
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	for _, onThread := range []bool{false, true} {
+		if onThread {
+			forceSpawner(t)
+		}
+		n := null.Fd()
+		pid, err := ForkExec("/bin/sleep", []string{"sleep", "30"}, &syscall.ProcAttr{Files: []uintptr{n, n, n}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The exec closes descriptors in number order: a child may be
+		// seen for a moment with more. A leak is one that stays.
+		var fds []os.DirEntry
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			fds, _ = os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+			if len(fds) == 3 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		syscall.Kill(pid, syscall.SIGKILL)
+		var ws syscall.WaitStatus
+		syscall.Wait4(pid, &ws, 0, nil)
+		if len(fds) != 3 {
+			var names []string
+			for _, f := range fds {
+				names = append(names, f.Name())
+			}
+			t.Errorf("forked on the spawner thread %v: the child holds descriptors %v, want 0, 1 and 2", onThread, names)
+		}
 	}
 }
