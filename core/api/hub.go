@@ -413,7 +413,7 @@ func (hb *hub) readStats() {
 		cur[spec] = row
 		if old, ok := prev[spec]; prev != nil && (!ok || old != row) {
 			changed = append(changed, ProcessStats{Namespec: spec, Starts: ps.Starts,
-				Restarts: max(ps.Starts-1, 0), Exits: ps.Exits,
+				Restarts: ps.Restarts(), Exits: ps.Exits,
 				CPUSeconds: cpu, CPUPercent: pct, MemoryBytes: mem, OOMKills: oom})
 		}
 	}

@@ -88,7 +88,7 @@ func newProcess(pi *supervisor.ProcessInfo, st *supervisor.ProcessStats) Process
 
 // setStats copies the counters and the health verdict.
 func (p *Process) setStats(st *supervisor.ProcessStats) {
-	p.Starts, p.Restarts, p.Exits = st.Starts, max(st.Starts-1, 0), st.Exits
+	p.Starts, p.Restarts, p.Exits = st.Starts, st.Restarts(), st.Exits
 	p.Health, p.HealthFailures, p.HealthOutput = nil, 0, ""
 	if st.Health != supervisor.HealthNone {
 		h := st.Health.String()

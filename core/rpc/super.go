@@ -84,11 +84,6 @@ func healthStruct(ps *supervisor.ProcessStats) xmlrpc.Struct {
 	}
 }
 
-// restarts is how many of a process's starts were restarts.
-func restarts(ps *supervisor.ProcessStats) int {
-	return max(ps.Starts-1, 0)
-}
-
 // statsStruct is one element of getAllProcessStats.
 func statsStruct(ps *supervisor.ProcessStats) xmlrpc.Struct {
 	return xmlrpc.Struct{
@@ -98,7 +93,7 @@ func statsStruct(ps *supervisor.ProcessStats) xmlrpc.Struct {
 		{Name: "statename", Value: ps.State.String()},
 		{Name: "start", Value: unix(ps.Start)},
 		{Name: "starts", Value: ps.Starts},
-		{Name: "restarts", Value: restarts(ps)},
+		{Name: "restarts", Value: ps.Restarts()},
 		{Name: "exits", Value: ps.Exits},
 		{Name: "exitstatus", Value: ps.LastExitStatus},
 		{Name: "health", Value: ps.Health.String()},

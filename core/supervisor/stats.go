@@ -42,7 +42,7 @@ type ProcessStats struct {
 	Name, Group    string
 	State          process.State
 	Start          time.Time // last start; zero if never
-	Starts         int       // spawns since the daemon started (restarts = Starts-1)
+	Starts         int       // spawns since the daemon started (see Restarts)
 	Exits          int       // children reaped
 	LastExitStatus int       // exit code of the last exit; 128+signal when killed by one
 	Health         Health
@@ -69,6 +69,11 @@ type ProcessStats struct {
 	OOMKills  int64             // processes of its cgroup the OOM killer killed
 	Usage     *usage.Figures    // CPU and memory of its tree; nil unless asked for (WithUsage)
 }
+
+// Restarts is how many of the process's starts were restarts: every
+// spawn after the first. /metrics, super.getAllProcessStats and the JSON
+// API all report it.
+func (ps *ProcessStats) Restarts() int { return max(ps.Starts-1, 0) }
 
 // StatsOption changes what Stats reads.
 type StatsOption int

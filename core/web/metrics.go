@@ -205,7 +205,7 @@ var processFamilies = [...]metricFamily{
 	{"super_process_starts_total", "counter", "Times the process was spawned since supervisord (or its group) started.",
 		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) { return int64(ps.Starts), true }},
 	{"super_process_restarts_total", "counter", "Spawns after the first one (starts - 1).",
-		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) { return int64(max(ps.Starts-1, 0)), true }},
+		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) { return int64(ps.Restarts()), true }},
 	{"super_process_exits_total", "counter", "Times the process exited (or was killed).",
 		func(ps *supervisor.ProcessStats, _ time.Time) (int64, bool) { return int64(ps.Exits), true }},
 	{"super_process_last_exit_status", "gauge", "Exit status of the last exit; 128+signal when killed by a signal.",
