@@ -12,6 +12,10 @@ type Proc struct {
 	Pid, PPid, Pgid int
 	State           byte // R, S, D, Z, T …
 	Comm            string
+	// CPU time in clock ticks (USER_HZ, 100 a second): the process's own
+	// user and system time, and that of its reaped children.
+	Utime, Stime, Cutime, Cstime int64
+	RSS                          int64 // resident set, in pages
 }
 
 // Zombie reports whether the process has exited and not been reaped.
@@ -32,13 +36,19 @@ func readProc(root string, pid int) (Proc, bool) {
 	if open < 0 || close < open {
 		return Proc{}, false
 	}
+	// Fields after the name, from 0: state, ppid, pgrp, … utime (11),
+	// stime, cutime, cstime (14), … rss (21).
 	f := strings.Fields(string(b[close+1:]))
-	if len(f) < 3 {
+	if len(f) < 22 {
 		return Proc{}, false
 	}
 	p := Proc{Pid: pid, Comm: string(b[open+1 : close]), State: f[0][0]}
 	p.PPid, _ = strconv.Atoi(f[1])
 	p.Pgid, _ = strconv.Atoi(f[2])
+	for i, v := range []*int64{&p.Utime, &p.Stime, &p.Cutime, &p.Cstime} {
+		*v, _ = strconv.ParseInt(f[11+i], 10, 64)
+	}
+	p.RSS, _ = strconv.ParseInt(f[21], 10, 64)
 	return p, true
 }
 

@@ -240,14 +240,11 @@ environment=GOMAXPROCS="1"
 	spin, control := pidOf(t, d, "spin"), pidOf(t, d, "control")
 	favourTree(t, spin)
 	cpu := func(pid int) float64 {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			t.Fatal(err)
+		p, ok := testbin.ReadProc(pid)
+		if !ok {
+			t.Fatalf("no process %d", pid)
 		}
-		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-		u, _ := strconv.ParseFloat(f[11], 64)
-		s, _ := strconv.ParseFloat(f[12], 64)
-		return (u + s) / 100
+		return float64(p.Utime+p.Stime) / 100
 	}
 	const window = 2 * time.Second
 	var seen []string
@@ -412,26 +409,22 @@ func favourTree(t *testing.T, pid int) {
 func treeFigures(t testing.TB, pid int) (cpu float64, rss int64, n int) {
 	t.Helper()
 	kids := map[int][]int{}
+	procs := map[int]testbin.Proc{}
 	for _, p := range testbin.Procs() {
 		kids[p.PPid] = append(kids[p.PPid], p.Pid)
+		procs[p.Pid] = p
 	}
 	stack := []int{pid}
 	for len(stack) > 0 {
-		p := stack[len(stack)-1]
+		p, ok := procs[stack[len(stack)-1]]
 		stack = stack[:len(stack)-1]
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		if err != nil {
+		if !ok {
 			continue
 		}
-		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-		for _, i := range []int{11, 12, 13, 14} {
-			v, _ := strconv.ParseFloat(f[i], 64)
-			cpu += v / 100
-		}
-		pages, _ := strconv.ParseInt(f[21], 10, 64)
-		rss += pages * int64(os.Getpagesize())
+		cpu += float64(p.Utime+p.Stime+p.Cutime+p.Cstime) / 100
+		rss += p.RSS * int64(os.Getpagesize())
 		n++
-		stack = append(stack, kids[p]...)
+		stack = append(stack, kids[p.Pid]...)
 	}
 	return cpu, rss, n
 }
