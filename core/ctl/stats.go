@@ -59,7 +59,7 @@ func (c *controller) doStats(arg string) (bool, error) {
 			if pyStr(m["source"]) != "" {
 				f, _ := m["cpu"].(float64)
 				cpu = fmt.Sprintf("%.2fs", f)
-				mem = humanKB(int64(toInt(m["memory_kb"])))
+				mem = humanSize(int64(toInt(m["memory_kb"])) << 10)
 			}
 		}
 		oom := "-"
@@ -98,23 +98,12 @@ func (c *controller) doStats(arg string) (bool, error) {
 	return false, nil
 }
 
-// humanKB shows a KiB count in the largest unit that keeps it readable.
-func humanKB(kb int64) string {
-	switch {
-	case kb >= 10<<20:
-		return fmt.Sprintf("%.1fG", float64(kb)/(1<<20))
-	case kb >= 10<<10:
-		return fmt.Sprintf("%.1fM", float64(kb)/(1<<10))
-	}
-	return strconv.FormatInt(kb, 10) + "K"
-}
-
 // limitsText lists the limits a process has, as config keys.
 func limitsText(m map[string]any) string {
 	var out []string
 	kb := func(key, name string) {
 		if n := toInt(m[key]); n > 0 {
-			out = append(out, name+"="+humanKB(int64(n)))
+			out = append(out, name+"="+humanSize(int64(n)<<10))
 		}
 	}
 	kb("memory_max_kb", "memory_max")

@@ -587,11 +587,19 @@ func shortDuration(s int64) string {
 	return fmt.Sprintf("%ds", s)
 }
 
+// humanBytes is a memory figure of the API ("-" when it has none).
 func humanBytes(p *int64) string {
 	if p == nil {
 		return "-"
 	}
-	n := float64(*p)
+	return humanSize(*p)
+}
+
+// humanSize is a byte count as top and stats show it: in the largest
+// binary unit below 1024 of it, with one decimal ("512B", "3.0M",
+// "1.5G"): at most 7 columns.
+func humanSize(b int64) string {
+	n := float64(b)
 	units := []string{"B", "K", "M", "G", "T"}
 	i := 0
 	for n >= 1024 && i < len(units)-1 {
@@ -599,7 +607,7 @@ func humanBytes(p *int64) string {
 		i++
 	}
 	if i == 0 {
-		return strconv.FormatInt(*p, 10) + "B"
+		return strconv.FormatInt(b, 10) + "B"
 	}
 	return strconv.FormatFloat(n, 'f', 1, 64) + units[i]
 }
