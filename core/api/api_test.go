@@ -52,6 +52,13 @@ func processNames(r reply) []string {
 	return out
 }
 
+// pidOf is a process's pid as getProcessInfo gives it (0: none).
+func (d *apiDaemon) pidOf(t *testing.T, name string) int {
+	t.Helper()
+	pid, _ := d.Call(t, "supervisor.getProcessInfo", name).(map[string]any)["pid"].(int)
+	return pid
+}
+
 // xmlrpcFault is what XML-RPC answers for the same call.
 func (d *apiDaemon) xmlrpcFault(t *testing.T, method string, params ...any) *xmlrpc.Fault {
 	t.Helper()
@@ -177,9 +184,20 @@ func TestAPIProcesses(t *testing.T) {
 	if res := asSlice(r.field("results")); len(res) != 2 || res[0].(map[string]any)["status"] != "SUCCESS" {
 		t.Errorf("restart grp results: %s", r.Raw)
 	}
+	pidA, pidB := d.pidOf(t, "grp:a"), d.pidOf(t, "grp:b")
 	r = d.call(t, "POST", "/api/v1/groups/grp/signal", map[string]any{"signal": "HUP"})
 	if r.Status != 200 || len(asSlice(r.field("results"))) != 2 {
 		t.Errorf("signal grp: %d %s", r.Status, r.Raw)
+	}
+	// HUP ends a sleep: both were signalled, exited and are restarted
+	// (autorestart=unexpected). Until the restart they are EXITED, which
+	// "signal all" rightly leaves out (as 4.2 does), so it waits for it.
+	for name, old := range map[string]int{"grp:a": pidA, "grp:b": pidB} {
+		if err := testbin.Poll(10*time.Second, func() bool {
+			return d.StateOf(t, name) == "RUNNING" && d.pidOf(t, name) != old
+		}); err != nil {
+			t.Fatalf("%s (pid %d) not restarted after SIGHUP: %s\n%s", name, old, d.StateOf(t, name), d.Log())
+		}
 	}
 	r = d.call(t, "POST", "/api/v1/all/signal", map[string]any{"signal": "CONT"})
 	if r.Status != 200 || len(asSlice(r.field("results"))) != 3 {
