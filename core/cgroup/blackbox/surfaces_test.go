@@ -79,12 +79,30 @@ startsecs=0
 `)
 	d.WaitState(t, "limited", "RUNNING", 10*time.Second)
 	d.WaitState(t, "plain", "RUNNING", 10*time.Second)
-	body := get(t, d, "/metrics")
-	parser := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("/metrics does not parse: %v\n%s", err, body)
+	// A program just exec'd has faulted in a few pages of stack at most,
+	// and the kernel's resident-set counters that /proc/PID/stat reads are
+	// summed from per-CPU batches: right after the exec they read 0 more
+	// often than not. Once the program has run (loaded its libraries) it
+	// shows, so the scrape is repeated until both have a figure.
+	var body string
+	var fams map[string]*dto.MetricFamily
+	scrape := func() {
+		body = get(t, d, "/metrics")
+		parser := expfmt.NewTextParser(model.LegacyValidation)
+		var err error
+		if fams, err = parser.TextToMetricFamilies(strings.NewReader(body)); err != nil {
+			t.Fatalf("/metrics does not parse: %v\n%s", err, body)
+		}
 	}
+	testbin.Poll(10*time.Second, func() bool {
+		scrape()
+		for _, name := range []string{"limited", "plain"} {
+			if v, _ := sample(fams, "super_process_memory_bytes", name); v <= 0 {
+				return false
+			}
+		}
+		return true
+	})
 	for _, want := range []struct {
 		family, name string
 		value        float64
