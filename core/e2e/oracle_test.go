@@ -17,7 +17,8 @@ import (
 // The startsecs=0 programs live a moment: whether a child that exits
 // within the very pass that spawned it gets a "success:" line depends on
 // how long the rest of that pass takes (4.2 makes STARTING → RUNNING
-// silently then), which is timing, not behaviour.
+// silently then), which is timing, not behaviour. flaky's startsecs is
+// long for the same reason (see slowReapStartsecs).
 func TestActivityLogMatchesOracle(t *testing.T) {
 	testbin.NeedOracle(t)
 	t.Parallel()
@@ -27,7 +28,7 @@ startsecs=1
 
 [program:flaky]
 command=sh -c 'exit 3'
-startsecs=1
+startsecs=10
 startretries=1
 
 [program:oneshot]
@@ -55,7 +56,7 @@ autostart=false
 		d.WaitState(t, "flaky", "FATAL", 15*time.Second)
 		d.WaitState(t, "oneshot", "EXITED", 10*time.Second)
 		d.WaitState(t, "picky", "EXITED", 10*time.Second)
-		stopDaemon(t, d, 15*time.Second)
+		stopDaemon(t, d, 30*time.Second)
 		return splitLog(d.Log())
 	}
 	var ours, theirs result

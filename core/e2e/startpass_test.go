@@ -30,8 +30,9 @@ func TestManyStartsInOnePassMatchOracle(t *testing.T) {
 			b.WriteString("command=/nonexistent/cmd\n")
 			want[name] = "FATAL"
 		case i%7 == 4:
-			// Exits 127 within startsecs: BACKOFF, then FATAL.
-			b.WriteString("command=sleep 60\ndirectory=/nonexistent\n")
+			// Exits 127 within startsecs: BACKOFF, then FATAL. startsecs
+			// is 10, not 1: see slowReapStartsecs.
+			b.WriteString("command=sleep 60\ndirectory=/nonexistent\nstartsecs=" + slowReapStartsecs + "\n")
 			want[name] = "FATAL"
 		case i%6 == 1:
 			b.WriteString("command=sleep 60\nstartsecs=0\numask=077\n")
@@ -42,42 +43,62 @@ func TestManyStartsInOnePassMatchOracle(t *testing.T) {
 		}
 	}
 	programs := b.String()
-	starts := regexp.MustCompile(`^(spawned: '\w+' with pid) \d+$|^spawnerr: .*$`)
-	run := func(t *testing.T, oracle bool) (order []string, states map[string]string) {
+	starts := regexp.MustCompile(`^(spawned: '(\w+)' with pid) \d+$|^spawnerr: .*$`)
+	// run returns the pass: each program's first start ("spawned:" or
+	// "spawnerr:"; a program that cannot be found is never retried), in
+	// the order logged, and how many starts were logged in all.
+	run := func(t *testing.T, oracle bool) (pass []string, all int, states map[string]string) {
 		d := testbin.Start(t, oracle, programs)
 		for name, st := range want {
-			d.WaitState(t, name, st, 20*time.Second)
+			d.WaitState(t, name, st, 30*time.Second)
 		}
 		states = map[string]string{}
 		for name := range want {
 			states[name] = d.StateOf(t, name)
 		}
-		stopDaemon(t, d, 20*time.Second)
+		// Every start is logged once the states are final (RUNNING and
+		// FATAL are). The daemons are not stopped here: 4.2 stops one
+		// group per pass of its loop, and a pass waits up to 1 s in its
+		// select (a SIGCHLD does not end it), so its shutdown of 27
+		// programs took over 20 s on a loaded machine.
+		started := map[string]bool{}
 		for _, e := range parseLog(d.Log()) {
-			if m := starts.FindStringSubmatch(e.Msg); m != nil {
-				if m[1] != "" {
-					order = append(order, m[1])
-				} else {
-					order = append(order, e.Msg)
-				}
+			m := starts.FindStringSubmatch(e.Msg)
+			if m == nil {
+				continue
+			}
+			all++
+			switch {
+			case m[1] == "":
+				pass = append(pass, e.Msg)
+			case !started[m[2]]:
+				started[m[2]] = true
+				pass = append(pass, m[1])
 			}
 		}
-		return order, states
+		return pass, all, states
 	}
 	var ours, theirs []string
+	var ourAll, theirAll int
 	var ourStates, theirStates map[string]string
 	t.Run("both", func(t *testing.T) {
-		t.Run("super", func(t *testing.T) { t.Parallel(); ours, ourStates = run(t, false) })
-		t.Run("4.2", func(t *testing.T) { t.Parallel(); theirs, theirStates = run(t, true) })
+		t.Run("super", func(t *testing.T) { t.Parallel(); ours, ourAll, ourStates = run(t, false) })
+		t.Run("4.2", func(t *testing.T) { t.Parallel(); theirs, theirAll, theirStates = run(t, true) })
 	})
 	if t.Failed() {
 		return
 	}
 	if a, b := strings.Join(ours, "\n"), strings.Join(theirs, "\n"); a != b {
-		t.Errorf("starts logged: super\n%s\n4.2\n%s", a, b)
+		t.Errorf("starts of the pass logged: super\n%s\n4.2\n%s", a, b)
 	}
-	if len(ours) != n {
-		t.Errorf("%d starts logged, want %d", len(ours), n)
+	// startretries=0: one start each. 4.2 may log more: it judges a start
+	// by when it reaps the child (see slowReapStartsecs), and a 4.2 too
+	// loaded to reap a child that failed at once within startsecs counts
+	// it as a run and starts it again. Such retries come after the pass
+	// and are not compared; super reaps as soon as SIGCHLD comes and must
+	// not retry.
+	if ourAll != n {
+		t.Errorf("super logged %d starts, want %d (4.2: %d)", ourAll, n, theirAll)
 	}
 	for name := range want {
 		if ourStates[name] != theirStates[name] {

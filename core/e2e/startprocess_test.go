@@ -37,7 +37,7 @@ func TestStartProcessStartsecs0QuickExitMatchesOracle(t *testing.T) {
 			waitLog(t, d, `^exited: z `, i+1, 5*time.Second)
 			d.WaitState(t, "z", "EXITED", 5*time.Second)
 		}
-		stopDaemon(t, d, 15*time.Second)
+		stopDaemon(t, d, 30*time.Second)
 		return faults, splitLog(d.Log()).perProc["z"]
 	}
 	var oursF, theirsF map[string]int

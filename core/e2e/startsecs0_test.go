@@ -27,7 +27,7 @@ func TestStartsecs0ExitWithinThePassMatchesOracle(t *testing.T) {
 		i := infoOf(t, d, "quick")
 		info = fmt.Sprintf("statename=%v description-is-time=%v spawnerr=%q exitstatus=%v",
 			i["statename"], i["description"] != "", i["spawnerr"], i["exitstatus"])
-		stopDaemon(t, d, 15*time.Second)
+		stopDaemon(t, d, 30*time.Second)
 		return splitLog(d.Log()).perProc["quick"], info
 	}
 	var ours, theirs []string

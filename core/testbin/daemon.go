@@ -160,7 +160,9 @@ func startConfEnv(t testing.TB, oracle, stdio bool, dir, conf string, env, extra
 	}
 	go func() { d.cmd.Wait(); d.state = d.cmd.ProcessState; close(d.waited) }()
 	t.Cleanup(d.Stop)
-	if err := Poll(10*time.Second, func() bool {
+	// 4.2 is a Python program: on a loaded machine its start-up alone
+	// took over 10 s.
+	if err := Poll(30*time.Second, func() bool {
 		c, err := net.Dial("unix", d.Sock)
 		if err == nil {
 			c.Close()
