@@ -38,7 +38,9 @@ var daemonKinds = []struct {
 }{{"4.2", true}, {"super", false}}
 
 // baseConf is the config every scenario runs on; %(here)s keeps it
-// position independent.
+// position independent. fail's startsecs is long: 4.2 judges "too
+// quickly" when it reaps the child, and a loaded 4.2 reaped it more than
+// 1 s after its start, counted that as a run and started it again.
 const baseConf = `[unix_http_server]
 file=%(here)s/s.sock
 
@@ -64,7 +66,7 @@ autostart=false
 
 [program:fail]
 command=/bin/sh -c "echo out; echo err >&2; exit 3"
-startsecs=1
+startsecs=10
 startretries=0
 
 [program:talker]
@@ -98,7 +100,31 @@ func startDaemon(t *testing.T, oracle bool, conf string) *daemon {
 	}
 	d.Daemon = testbin.StartConf(t, oracle, t.TempDir(), conf)
 	settle(t, d.Daemon)
+	if strings.Contains(conf, "[program:talker]\n") {
+		talked(t, d.Daemon)
+	}
 	return d
+}
+
+// talked waits until talker's output is in its logs. It is RUNNING at
+// once (startsecs=0), but a daemon copies a child's output to its logs
+// when it reads the pipes, which a loaded 4.2 did after the first step
+// had tailed an empty log.
+func talked(t *testing.T, d *testbin.Daemon) {
+	t.Helper()
+	c := d.Client(t)
+	read := func(method string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s, _ := c.Call(ctx, method, "talker", 0, 0)
+		out, _ := s.(string)
+		return out
+	}
+	if err := testbin.Poll(20*time.Second, func() bool {
+		return read("supervisor.readProcessStdoutLog") == "hello\nworld\n" && read("supervisor.readProcessStderrLog") == "oops\n"
+	}); err != nil {
+		t.Fatalf("%s supervisord: talker's output is not in its logs: %v\n%s", d.Name, err, d.Out)
+	}
 }
 
 // daemon is one supervisord of a scenario.
