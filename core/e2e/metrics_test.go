@@ -241,7 +241,11 @@ func TestHealthzAndReadyz(t *testing.T) {
 		code, body, _ := fetch(t, httpClient, d.base+"/readyz", false)
 		return code, body
 	}
-	// web RUNNING and healthy, flaky restarted: ready.
+	// web RUNNING and healthy, flaky restarted: ready. flaky runs twice
+	// (its first run exits 3); until its second run is up it is STARTING
+	// or EXITED, and readyz might say "ready" while the first run is
+	// still RUNNING and then "not ready" again.
+	waitLog(t, d.Daemon, `^spawned: 'flaky' with pid \d+$`, 2, 20*time.Second)
 	var code int
 	var body string
 	if err := testbin.Poll(20*time.Second, func() bool { code, body = readyz(); return code == 200 }); err != nil {
