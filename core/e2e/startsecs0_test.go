@@ -39,10 +39,13 @@ func TestStartsecs0ExitWithinThePassMatchesOracle(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	// What 4.2 logs when true has exited by the end of the pass. A 4.2 on
+	// a machine so loaded that true outlived its twenty forks logs a
+	// "success:" line first: that is the machine, not 4.2's rule, so super
+	// is held to the rule either way.
 	want := "INFO spawned: 'quick' with pid N\nINFO exited: quick (exit status 0; expected)"
 	if got := strings.Join(theirs, "\n"); got != want {
-		// 4.2 on a machine so loaded that true outlived twenty forks.
-		t.Skipf("4.2 did not reap quick within the pass that started it:\n%s", got)
+		t.Logf("4.2 did not reap quick within the pass that started it this time:\n%s", got)
 	}
 	if got := strings.Join(ours, "\n"); got != want {
 		t.Errorf("super logged\n%s\n4.2 logged\n%s", got, want)
