@@ -11,14 +11,6 @@ import (
 	"super/core/cgroup"
 )
 
-func TestParseStat(t *testing.T) {
-	line := []byte("1234 (a (weird) name) S 77 1234 1234 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 1 0 100 1000000 321 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n")
-	ppid, st, ok := parseStat(line)
-	if !ok || ppid != 77 || st.ticks != 250+50+7+3 || st.rss != 321 {
-		t.Fatalf("parseStat = %d %+v %v", ppid, st, ok)
-	}
-}
-
 // A tree read from /proc: this process and a child it started.
 func TestSampleProcTree(t *testing.T) {
 	c := exec.Command("sleep", "30")
