@@ -99,7 +99,11 @@ func shiftBackups(path string, rot rotation) error {
 }
 
 // removeBackup deletes both forms of backup name (number n); a job
-// compressing it is dropped. backupsMu is held.
+// compressing it is dropped. backupsMu is held. As 4.2, a backup is removed
+// before another is renamed over it; that also matters for speed: ext4
+// writes a file renamed over an existing one to disk at once (its
+// replace-via-rename safeguard), in the renaming thread, for the whole
+// backlog of a busy log.
 func removeBackup(name string, jobs []*gzJob, n int) error {
 	for _, form := range backupForms {
 		if err := removeLater(name + form); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -215,7 +219,9 @@ func compressQueued() {
 		out, err := gzipTo(src, filepath.Dir(j.path))
 		backupsMu.Lock()
 		if err == nil && !j.gone {
-			err = out.place(numbered(j.path, j.n), src)
+			// A backup that cannot be put in place stays as it was,
+			// uncompressed: nothing is lost.
+			_ = out.place(numbered(j.path, j.n), src)
 		}
 		finishJob(j)
 		backupsMu.Unlock()

@@ -249,21 +249,6 @@ func (s *fileSink) rotate() error {
 	return s.reopenAfter(nil)
 }
 
-// removeAndRename moves src to dst as 4.2 does: dst is removed first, then
-// src renamed; either being gone already is no error. Removing first also
-// matters for speed: ext4 starts writing a file renamed over an existing
-// one to disk at once (its replace-via-rename safeguard), in the renaming
-// thread, for the whole backlog of a busy log.
-func removeAndRename(src, dst string) error {
-	if err := removeLater(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err := os.Rename(src, dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
-}
-
 // removeLater unlinks path at once but frees its blocks off the caller's
 // thread. Freeing a file of maxbytes (the oldest backup, dropped at every
 // rotation once all backups exist) takes tens of milliseconds, for which

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,6 +85,3 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() bool, msg func() s
 		t.Fatalf("%v: %s", err, msg())
 	}
 }
-
-// logPath is a file in the daemon's directory.
-func logPath(d *testbin.Daemon, name string) string { return filepath.Join(d.Dir, name) }
