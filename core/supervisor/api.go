@@ -151,7 +151,7 @@ func (s *Supervisor) infoAt(p *proc, now int64) ProcessInfo {
 		Pid:           p.Pid(),
 	}
 	info.Logfile = info.StdoutLogfile
-	info.Description = describe(&info)
+	info.Description = p.description(&info) // infos.go
 	if p.Config.RestartDelay > 0 || p.sched != nil {
 		describePending(p, &info, time.Now())
 	}
@@ -224,20 +224,7 @@ func (s *Supervisor) ProcessInfo(spec string) (ProcessInfo, error) {
 // AllProcessInfo is getAllProcessInfo: every process, groups and processes
 // in lexical order.
 func (s *Supervisor) AllProcessInfo() ([]ProcessInfo, error) {
-	var out []ProcessInfo
-	err := s.call(func() error {
-		if err := s.checkMood(); err != nil {
-			return err
-		}
-		procs := s.listing()
-		out = make([]ProcessInfo, len(procs))
-		now := capped(time.Now().Unix())
-		for i, p := range procs {
-			out[i] = s.infoAt(p, now)
-		}
-		return nil
-	})
-	return out, err
+	return s.AllProcessInfoInto(nil)
 }
 
 // listing is every process in getAllProcessInfo's order (group name, then

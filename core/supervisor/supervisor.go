@@ -158,6 +158,7 @@ type proc struct {
 	sched     *scheduleRun // schedule=; nil without one (schedule.go)
 	rl        *readyWatch  // ready_log_line: the watch of the latest spawn; nil without the key (logs.go)
 	pos       int          // its place in the loop's pass order (active.go)
+	desc      descCache    // its last description, kept while it reads the same (infos.go)
 }
 
 // waiter is a request that completes on a later state change (4.2's
