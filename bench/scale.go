@@ -175,6 +175,7 @@ func (r *runner) scaleOne(im *Impl, n int, rows *scaleRows, capped bool) {
 	}
 	r.set(rows.restartAll, im, r.ctlAll(d, n, "restart", "all"))
 	r.set(rows.sighup, im, r.sighupReload(d, n))
+	time.Sleep(r.sc.settle) // as for rss: once the daemon is quiet again
 	if v, err := rssMiB(d.pid); err != nil {
 		r.set(rows.rssEnd, im, failed(err))
 	} else {
