@@ -8,7 +8,7 @@
 // reaps whatever is left below the harness. Nothing outside that tree is
 // ever signalled.
 //
-// `make bench` runs the whole set (bounded to 9 minutes) and writes the raw
+// `make bench` runs the whole set (bounded to 12 minutes) and writes the raw
 // numbers to bin/bench.json; BENCH=quick makes a short smoke run and
 // BENCH_CASES=spawn,rpc,... picks case families (see Cases).
 package bench
@@ -237,7 +237,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 		}
 	}
 	if opts.Budget <= 0 {
-		opts.Budget = 9 * time.Minute
+		opts.Budget = 12 * time.Minute
 	}
 	// 1,000 programs need some 5,000 descriptors in the daemon; the
 	// daemons inherit this limit.
