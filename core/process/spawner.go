@@ -157,12 +157,14 @@ func rights(fds []int) []byte {
 
 func theSpawner() *spawner {
 	spawnerThread.once.Do(func() {
-		spawnerThread.s = startSpawner()
+		spawnerThread.s = startSpawner(func(run func()) { go run() })
 	})
 	return spawnerThread.s
 }
 
-func startSpawner() *spawner {
+// startSpawner makes the socket pair and has launch run the spawner's
+// goroutine (tests run it on the thread group leader).
+func startSpawner(launch func(run func())) *spawner {
 	// The runtime's poller must exist before the thread copies the table
 	// (see above); making a pollable pipe makes it.
 	if r, w, err := os.Pipe(); err == nil {
@@ -176,8 +178,8 @@ func startSpawner() *spawner {
 		return nil
 	}
 	s := &spawner{send: pair[0], recv: pair[1], jobs: make(chan *spawnJob, 64)}
-	ready := make(chan bool)
-	go s.run(ready)
+	ready := make(chan bool, 1)
+	launch(func() { s.run(ready) })
 	if !<-ready {
 		syscall.Close(pair[0])
 		syscall.Close(pair[1])
@@ -188,11 +190,34 @@ func startSpawner() *spawner {
 	return s
 }
 
-// run is the spawner thread. It never returns once ready: the goroutine
-// stays locked to the thread, so the thread ends with it and no other
-// code ever runs on the private table.
+// run makes the calling goroutine the spawner thread's. It never returns
+// once ready, unless it had to move off the thread group leader (below):
+// the goroutine stays locked to the thread, so the thread ends with it and
+// no other code ever runs on the private table.
 func (s *spawner) run(ready chan<- bool) {
 	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		// The thread group leader's table is the one /proc/<pid>/fd and
+		// /proc/self/fd show: lsof, descriptor counts, and the daemon's
+		// own linkat of a backup through /proc/self/fd/N (core/logging)
+		// read it. Given to the spawner, it would hold three descriptors.
+		// Another goroutine takes the job; it cannot get this thread,
+		// locked to us until it has locked its own.
+		moved := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			close(moved)
+			s.serve(ready)
+		}()
+		<-moved
+		runtime.UnlockOSThread()
+		return
+	}
+	s.serve(ready)
+}
+
+// serve is run on a thread that is not the leader, locked to it.
+func (s *spawner) serve(ready chan<- bool) {
 	if err := unix.Unshare(unix.CLONE_FILES); err != nil {
 		ready <- false
 		return // still locked: the runtime ends the thread

@@ -1,7 +1,10 @@
 package process
 
 import (
+	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -140,5 +143,66 @@ func TestInheritedDescriptorsStayOut(t *testing.T) {
 			}
 			t.Errorf("forked on the spawner thread %v: the child holds descriptors %v, want 0, 1 and 2", onThread, names)
 		}
+	}
+}
+
+// leaderChildEnv makes the test binary, re-executed, start a spawner from
+// the thread group leader (init runs there) and exit: see
+// TestSpawnerLeavesLeaderTable.
+const leaderChildEnv = "SUPER_TEST_SPAWNER_ON_LEADER"
+
+func init() {
+	if os.Getenv(leaderChildEnv) == "" {
+		return
+	}
+	fail := func(format string, a ...any) {
+		fmt.Fprintf(os.Stderr, format+"\n", a...)
+		os.Exit(1)
+	}
+	if syscall.Gettid() != syscall.Getpid() {
+		fail("init did not run on the thread group leader")
+	}
+	sentinel, err := os.Open(os.DevNull)
+	if err != nil {
+		fail("%v", err)
+	}
+	fd := strconv.Itoa(int(sentinel.Fd()))
+	s := startSpawner(func(run func()) { run() }) // on this thread
+	if s == nil {
+		fail("no spawner thread")
+	}
+	if l, _ := os.Readlink("/proc/self/fd/" + fd); l != os.DevNull {
+		fail("/proc/self/fd/%s reads %q after the spawner started, want %s: the leader's table was given to the spawner", fd, l, os.DevNull)
+	}
+	spawnerThread.once.Do(func() { spawnerThread.s = s })
+	spawnerFrom = 0
+	tid := 0
+	onSpawnerThread(nil, func([]int) { tid = syscall.Gettid() })
+	if tid == syscall.Getpid() || tid == 0 {
+		fail("the spawner's fork ran on thread %d, the leader is %d", tid, syscall.Getpid())
+	}
+	os.Exit(0)
+}
+
+// The spawner never takes the thread group leader: that thread's table is
+// the one /proc/<pid>/fd shows (lsof, the daemon's own linkat through
+// /proc/self/fd). Started from the leader, it moves to another thread and
+// the leader keeps the daemon's table. (Seen as a flake at scale: the
+// daemon's /proc/<pid>/fd listed three descriptors.)
+func TestSpawnerLeavesLeaderTable(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), leaderChildEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("the spawner started on the leader never returned it (kept its thread)\n%s", out)
+	}
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
 }
