@@ -312,11 +312,14 @@ func TestBrowserManyPrograms(t *testing.T) {
 	for len(paints) < 3 && (len(paints) == 0 || slices.Min(paints) > 1000) {
 		run(t, ctx, chromedp.Navigate(withCreds(t, base)))
 		poll(t, ctx, "the first row", `document.querySelector('#statustable tr[data-name="p00000"]') !== null`, 10*time.Second)
+		// The row is in the document before it is painted: the paint's
+		// entry comes a frame later (read at once, it was missing).
+		poll(t, ctx, "the first paint", `performance.getEntriesByName('first-contentful-paint').length > 0`, 10*time.Second)
 		paints = append(paints, run(t, ctx, chromedp.Evaluate[float64](
-			`(performance.getEntriesByName('first-contentful-paint')[0]||{startTime:-1}).startTime`)))
+			`performance.getEntriesByName('first-contentful-paint')[0].startTime`)))
 	}
 	t.Logf("first rows painted %v ms after navigation began", paints)
-	if p := slices.Min(paints); p < 0 || p > 1000 {
+	if p := slices.Min(paints); p > 1000 {
 		t.Errorf("first contentful paint at %v ms, want within 1000 ms", paints)
 	}
 	// The live table, with every program known and few in the document.
