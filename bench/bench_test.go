@@ -70,6 +70,13 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("no %s rows", f)
 		}
 	}
+	// Every target whose rows this run made is judged: a renamed row
+	// would leave its target unmeasured.
+	for _, tg := range rep.Targets() {
+		if families[strings.SplitN(tg.Name, "_", 2)[0]] && tg.Met == nil {
+			t.Errorf("target %s: %s", tg.Name, tg.Figure)
+		}
+	}
 	path := filepath.Join(t.TempDir(), "bench.json")
 	if err := rep.WriteJSON(path); err != nil {
 		t.Fatal(err)
@@ -161,5 +168,49 @@ func TestLineCounter(t *testing.T) {
 	}
 	if n := c.count(); n != 5 {
 		t.Fatalf("nothing appended: %d, want 5", n)
+	}
+}
+
+// Targets are judged from the run's own figures: a ratio within its bound
+// is met, one beyond it missed, and a figure the run lacks (failed, not
+// selected) is reported as not measured rather than met.
+func TestTargets(t *testing.T) {
+	m := func(v float64) *Measure { return &Measure{Value: v} }
+	rep := &Report{Mode: "full", Results: []*Result{
+		{Case: "scale_1000", Metric: "stopAllProcesses→all STOPPED", Ours: m(0.1)},
+		{Case: "scale_5000", Metric: "stopAllProcesses→all STOPPED", Ours: m(0.5)},
+		{Case: "scale_1000", Metric: "reread+update, 1 changed", Ours: m(10)},
+		{Case: "scale_5000", Metric: "reread+update, 1 changed", Ours: m(60)},
+		{Case: "scale_5000", Metric: "start→all RUNNING", Ours: m(2.6), Ref: m(2), RefName: "floor"},
+		{Case: "scale_5000", Metric: "rss", Ours: &Measure{Err: "failed: gone"}},
+		{Case: "log_200MB", Metric: "share of direct", Ours: m(89.9)},
+		{Case: "ctl_status_100", Metric: "wall median", Ours: m(3), Ref: m(1.5), RefName: "hello"},
+	}}
+	got := map[string]TargetResult{}
+	for _, tg := range rep.Targets() {
+		got[tg.Name] = tg
+	}
+	for name, want := range map[string]string{
+		"scale_5000 / scale_1000: stopAllProcesses→all STOPPED": "met",    // 5×
+		"scale_5000 / scale_1000: reread+update, 1 changed":     "missed", // 6×
+		"scale_5000: start→all RUNNING / floor":                 "met",    // 1.3×
+		"scale_5000: rss":                                       "not measured",
+		"log_200MB: share of direct":                            "missed", // ≥ 90 %
+		"ctl_status_100: supervisorctl status / Go hello world": "met",    // 2×
+		"memory_100: rss":                                       "not measured",
+	} {
+		tg, ok := got[name]
+		verdict := "not measured"
+		if tg.Met != nil {
+			verdict = map[bool]string{true: "met", false: "missed"}[*tg.Met]
+		}
+		if !ok || verdict != want {
+			t.Errorf("%s: %s (%+v), want %s", name, verdict, tg, want)
+		}
+	}
+	var sb strings.Builder
+	rep.WriteTable(&sb)
+	if !strings.Contains(sb.String(), "3 of ") {
+		t.Errorf("the table does not count 3 targets met:\n%s", sb.String())
 	}
 }

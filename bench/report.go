@@ -100,11 +100,28 @@ func statusLike(path, field string) (float64, error) {
 
 // WriteJSON writes the report as indented JSON to path.
 func (r *Report) WriteJSON(path string) error {
-	b, err := json.MarshalIndent(r, "", " ")
+	b, err := json.MarshalIndent(struct {
+		*Report
+		Targets []TargetResult `json:"targets"`
+	}{r, r.Targets()}, "", " ")
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// ReadReport reads a report WriteJSON wrote (its targets are judged
+// again from the figures when it is printed).
+func ReadReport(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := new(Report)
+	if err := json.Unmarshal(b, r); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return r, nil
 }
 
 func fmtVal(v float64, unit string) string {
@@ -175,6 +192,7 @@ func (r *Report) WriteTable(w io.Writer) {
 			cell(res.Ours, res.Unit), cell(res.Oracle, res.Unit), ratio, better, ref)
 	}
 	tw.Flush()
+	writeTargets(w, r.Targets())
 	if len(r.Problems) > 0 {
 		fmt.Fprintln(w, "\nproblems:")
 		for _, p := range r.Problems {

@@ -28,7 +28,18 @@ func main() {
 	budget := flag.Duration("budget", 12*time.Minute, "bound on the whole run (the scale family, last, is what a shorter one loses first)")
 	keep := flag.Bool("keep", false, "keep the work dir (configs, daemon logs)")
 	noOracle := flag.Bool("no-oracle", false, "measure super only")
+	report := flag.String("report", "", "print the table and targets of an earlier run's JSON instead of running")
 	flag.Parse()
+
+	if *report != "" {
+		rep, err := bench.ReadReport(*report)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "superbench:", err)
+			os.Exit(1)
+		}
+		rep.WriteTable(os.Stdout)
+		return
+	}
 
 	opts := bench.Options{
 		Mode:        *mode,
