@@ -390,24 +390,40 @@ func FuzzINI(f *testing.F) {
 // key of the reopened section's first part stays (configparser's rules).
 func TestReopenedSectionInOneFile(t *testing.T) {
 	d := newIniDoc()
-	text := "[DEFAULT]\nd = 1\n[a]\nx = 1\ny = 2\n[b]\nz = 3\n[a]\nx = 9\nw = 4\n[c]\n"
+	text := "[DEFAULT]\nd = 1\n[a]\nx = 1\ny = 2\n[b]\nz = 3\n[DEFAULT]\ne = 6\n[a]\nx = 9\nw = 4\n[c]\n"
 	if err := d.read("f.conf", text); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := d.Sections(), []string{"a", "b", "c"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("sections %v, want %v", got, want)
 	}
-	if got, want := d.Options("a"), []string{"x", "y", "w", "d"}; !reflect.DeepEqual(got, want) {
+	if got, want := d.Options("a"), []string{"x", "y", "w", "d", "e"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("options of a %v, want %v", got, want)
 	}
-	for _, c := range []struct{ sec, key, want string }{{"a", "x", "9"}, {"a", "y", "2"}, {"a", "w", "4"}, {"b", "z", "3"}, {"c", "d", "1"}} {
+	for _, c := range []struct{ sec, key, want string }{{"a", "x", "9"}, {"a", "y", "2"}, {"a", "w", "4"}, {"b", "z", "3"}, {"c", "d", "1"}, {"c", "e", "6"}} {
 		if v, ok := d.Get(c.sec, c.key); !ok || v != c.want {
 			t.Errorf("%s.%s = %q, %v; want %q", c.sec, c.key, v, ok, c.want)
 		}
 	}
-	// A second file merges over the first.
-	if err := d.read("g.conf", "[a]\ny = 7\n[d]\nq = 5\n"); err != nil {
+	// A second file merges over the first, reopening sections of its own
+	// and of the first file's, DEFAULT included.
+	if err := d.read("g.conf", "[a]\ny = 7\n[d]\nq = 5\n[DEFAULT]\nd = 2\n[a]\nv = 8\n[d]\nq = 6\n"); err != nil {
 		t.Fatal(err)
+	}
+	if got, want := d.Options("a"), []string{"x", "y", "w", "v", "d", "e"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("options of a after the second file %v, want %v", got, want)
+	}
+	for _, c := range []struct{ sec, key, want string }{{"a", "v", "8"}, {"d", "q", "6"}, {"b", "d", "2"}, {"d", "e", "6"}} {
+		if v, ok := d.Get(c.sec, c.key); !ok || v != c.want {
+			t.Errorf("after the second file %s.%s = %q, %v; want %q", c.sec, c.key, v, ok, c.want)
+		}
+	}
+	// go-ini holds one section per name (it is told not to look for an
+	// earlier one: a second would hide the first's keys from Get).
+	for _, name := range []string{"DEFAULT", "a", "b", "c", "d"} {
+		if secs, err := d.f.SectionsByName(name); err != nil || len(secs) != 1 {
+			t.Errorf("go-ini holds %d sections named %q (%v), want 1", len(secs), name, err)
+		}
 	}
 	if v, _ := d.Get("a", "y"); v != "7" {
 		t.Errorf("a.y after the second file = %q, want 7", v)
