@@ -227,13 +227,18 @@ func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay, n
 		logging.ClearAutoChildLogDir(cfg.Supervisord.Childlogdir, cfg.Supervisord.Identifier, logger)
 	}
 
+	var rpcAPI *rpc.API
 	engine := supervisor.New(cfg, supervisor.Deps{
 		Logger: logger,
 		// The engine logs "supervisord logreopen" itself; Logger.Reopen
 		// would log it a second time, so reopen by installing the same
 		// sinks again.
 		ReopenLogs: func() { logger.Configure(cfg.Supervisord, logOpts) },
-		Quiet:      xmlrpc.DropAnswerBuffers,
+		// rpcAPI is set below, before Run: nothing goes quiet earlier.
+		Quiet: func() {
+			xmlrpc.DropAnswerBuffers()
+			rpcAPI.DropCachedAnswers()
+		},
 	})
 	// sendRemoteCommEvent feeds the engine's event bus unless the caller
 	// takes the events itself.
@@ -243,7 +248,7 @@ func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay, n
 	}
 	reg := xmlrpc.NewRegistry()
 	reg.Log = func(level int, msg string) { logger.Log(config.LogLevel(level), "%s", msg) }
-	rpcAPI := rpc.New(rpc.Options{
+	rpcAPI = rpc.New(rpc.Options{
 		Engine:          engine,
 		Config:          cfg,
 		Reread:          opts.Reload,

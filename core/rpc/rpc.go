@@ -49,6 +49,8 @@ type API struct {
 
 	mu  sync.Mutex
 	cfg *config.Config
+
+	allInfo infoAnswer // getAllProcessInfo's last answer (allinfo.go)
 }
 
 // New returns the API over opts.Engine.
@@ -568,41 +570,6 @@ func (a *API) getProcessInfo(_ context.Context, p []xmlrpc.Value) (xmlrpc.Value,
 		return nil, err
 	}
 	return infoStruct(&pi), nil
-}
-
-func (a *API) getAllProcessInfo(context.Context, []xmlrpc.Value) (xmlrpc.Value, error) {
-	buf, _ := infoSlices.Get().(*[]supervisor.ProcessInfo)
-	if buf == nil {
-		buf = new([]supervisor.ProcessInfo)
-	}
-	all, err := a.opts.Engine.AllProcessInfoInto(*buf)
-	if err != nil {
-		infoSlices.Put(buf)
-		return nil, err
-	}
-	*buf = all
-	return &pooledInfos{processInfos(all), buf}, nil
-}
-
-// infoSlices keeps getAllProcessInfo's arrays for the next call: at 1,000
-// programs the array alone is 180 KB of garbage per call otherwise (see
-// core/supervisor/infos.go).
-var infoSlices sync.Pool
-
-// pooledInfos is getAllProcessInfo's answer: its array goes back to
-// infoSlices once written. The registry writes an answer once and reads
-// nothing of it afterwards.
-type pooledInfos struct {
-	processInfos
-	buf *[]supervisor.ProcessInfo
-}
-
-func (p *pooledInfos) MarshalXMLRPC(w *xmlrpc.Writer) error {
-	err := p.processInfos.MarshalXMLRPC(w)
-	clear(*p.buf) // no strings kept alive from the pool
-	infoSlices.Put(p.buf)
-	p.processInfos, p.buf = nil, nil
-	return err
 }
 
 // processInfos is getAllProcessInfo's array of infoStructs, written

@@ -41,11 +41,11 @@ func EncodeResponse(w io.Writer, v Value) error {
 }
 
 func (e *encoder) response(v Value) error {
-	e.str(xmlHeader + "<methodResponse>\n<params>\n<param>\n")
+	e.str(responseOpen)
 	if err := e.value(v, 0); err != nil {
 		return err
 	}
-	e.str("</param>\n</params>\n</methodResponse>\n")
+	e.str(responseClose)
 	return nil
 }
 

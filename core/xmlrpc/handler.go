@@ -184,6 +184,13 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 	r.log(LogTrace, "XML-RPC method called: %s()", method)
 	value, err := r.Call(req.Context(), method, params)
+	if x, ok := value.(*Encoded); ok && err == nil {
+		// Encoded ahead and shared: written as it is, never into (or
+		// back to) the answer buffers.
+		r.log(LogTrace, "XML-RPC method %s() returned successfully", method)
+		writeAnswer(w, x.resp)
+		return
+	}
 	out := getAnswerBuf()
 	defer func() { putAnswerBuf(out) }()
 	var fault *Fault
@@ -200,6 +207,11 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		WriteHTTPError(w, http.StatusInternalServerError)
 		return
 	}
+	writeAnswer(w, out)
+}
+
+// writeAnswer sends a methodResponse with status 200.
+func writeAnswer(w http.ResponseWriter, out []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/xml")
 	h.Set("Content-Length", strconv.Itoa(len(out)))
