@@ -40,3 +40,37 @@ func TestReleaserCallsQuietAfterWork(t *testing.T) {
 		t.Errorf("Quiet called %d times for two bursts", n)
 	}
 }
+
+// A request that lasts longer than releaseQuiet is work until it ends:
+// nothing is released while it runs (its garbage is still being made),
+// and the release comes once it is over.
+func TestReleaserWaitsForLongRequests(t *testing.T) {
+	var calls atomic.Int32
+	var at atomic.Int64
+	r := &releaser{quiet: func() {
+		at.Store(time.Now().UnixNano())
+		calls.Add(1)
+	}}
+	r.begin()
+	// The request runs for three quiet periods, each one longer than
+	// the releaser's delay since the last sign of work.
+	held := time.Now()
+	for time.Since(held) < 3*releaseQuiet {
+		time.Sleep(releaseQuiet / 5)
+		if n := calls.Load(); n != 0 {
+			t.Fatalf("released %d times %v into a request", n, time.Since(held))
+		}
+	}
+	ended := time.Now()
+	r.end()
+	deadline := time.Now().Add(10 * time.Second)
+	for calls.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no release after the request ended")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if d := time.Duration(at.Load() - ended.UnixNano()); d < releaseQuiet {
+		t.Errorf("released %v after the request ended, want at least %v", d, releaseQuiet)
+	}
+}

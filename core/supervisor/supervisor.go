@@ -609,8 +609,17 @@ const spawnWindow = 8
 // collection of a small heap. (A second one, to free what the sync.Pools
 // keep in their victim caches, cost an idle daemon 0.3 MiB more than it
 // freed: the collector's own structures for the extra cycle.)
+//
+// A request counts as work from its start to its end (begin, end): one
+// that runs longer than releaseQuiet (stopping or starting 5,000 programs
+// takes seconds) is not released in the middle, and its garbage is
+// released after it. Timed from its start only, the release came during
+// the request and the garbage of the rest stayed: 48 MiB at 5,000
+// programs after start, stop and restart all, of which 8 MiB free heap
+// and 4 MiB garbage.
 type releaser struct {
 	last  atomic.Int64 // time of the last work, UnixNano
+	busy  atomic.Int32 // requests under way
 	armed atomic.Bool
 	quiet func() // Deps.Quiet; may be nil
 }
@@ -624,8 +633,23 @@ func (r *releaser) touch() {
 	}
 }
 
+// begin and end bracket a request: no release while one is under way.
+func (r *releaser) begin() {
+	r.busy.Add(1)
+	r.touch()
+}
+
+func (r *releaser) end() {
+	r.touch()
+	r.busy.Add(-1)
+}
+
 func (r *releaser) fire() {
-	if wait := time.Duration(r.last.Load() + int64(releaseQuiet) - time.Now().UnixNano()); wait > 0 {
+	wait := time.Duration(r.last.Load() + int64(releaseQuiet) - time.Now().UnixNano())
+	if r.busy.Load() > 0 {
+		wait = releaseQuiet
+	}
+	if wait > 0 {
 		time.AfterFunc(wait, r.fire)
 		return
 	}
@@ -1105,7 +1129,8 @@ func (s *Supervisor) failWaiters() {
 // do runs fn on the loop and waits for it. It fails with SHUTDOWN_STATE
 // when the loop has ended.
 func (s *Supervisor) do(ctx context.Context, fn func()) error {
-	s.release.touch()
+	s.release.begin()
+	defer s.release.end()
 	done := make(chan struct{})
 	select {
 	case s.reqs <- func() { fn(); close(done) }:
@@ -1120,6 +1145,8 @@ func (s *Supervisor) do(ctx context.Context, fn func()) error {
 
 // await waits for a waiter registered by a request.
 func (s *Supervisor) await(ctx context.Context, w *waiter) error {
+	s.release.begin()
+	defer s.release.end()
 	select {
 	case err := <-w.done:
 		return err
