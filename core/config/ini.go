@@ -49,7 +49,41 @@ type iniDoc struct {
 	only func(section string) bool
 
 	read1 bool // a file has been read into f
+
+	// last is the section Get looked at last, and dflt DEFAULT: the
+	// loader asks for a program's keys one after another, most of them
+	// absent (so DEFAULT is looked at too), and finding the section again
+	// in maps of thousands of sections for every key was a fifth of
+	// reading 5,000 programs. Whatever adds sections or keys (read, Set)
+	// forgets them.
+	last, dflt cachedSection
 }
+
+// cachedSection is one section's key positions and go-ini section.
+type cachedSection struct {
+	name  string
+	valid bool
+	keys  map[string]Pos
+	sec   *ini.Section // nil when go-ini has no such section
+}
+
+// section returns the cached lookup of name (DEFAULT or the last one).
+func (d *iniDoc) section(name string) *cachedSection {
+	c := &d.last
+	if name == defaultSection {
+		c = &d.dflt
+	}
+	if !c.valid || c.name != name {
+		*c = cachedSection{name: name, valid: true, keys: d.keyPos[name]}
+		if s, err := d.f.GetSection(name); err == nil {
+			c.sec = s
+		}
+	}
+	return c
+}
+
+// forget drops the cached sections (the document changed).
+func (d *iniDoc) forget() { d.last, d.dflt = cachedSection{}, cachedSection{} }
 
 func newIniDoc() *iniDoc {
 	f := ini.Empty(iniLoadOptions)
@@ -293,6 +327,7 @@ func (d *iniDoc) read(name, data string) error {
 	if err != nil {
 		return err
 	}
+	d.forget()
 	if len(d.secPos) == 0 {
 		// Sized once for the first file: growing them a section at a
 		// time was a fifth of reading a config of 500 programs.
@@ -448,17 +483,18 @@ func (d *iniDoc) Get(section, key string) (string, bool) {
 	// keyPos knows every key read or set; asking go-ini for a key it does
 	// not have builds an error value, and most of the keys a program
 	// section is asked for are absent (defaults).
-	if _, ok := d.keyPos[section][key]; !ok {
-		if _, ok := d.keyPos[defaultSection][key]; !ok {
+	own := d.section(section)
+	if _, ok := own.keys[key]; !ok {
+		if _, ok := d.section(defaultSection).keys[key]; !ok {
 			return "", false
 		}
 	}
-	if s, err := d.f.GetSection(section); err == nil {
-		if k, err := s.GetKey(escapeINI(key)); err == nil {
+	if own.sec != nil {
+		if k, err := own.sec.GetKey(escapeINI(key)); err == nil {
 			return unescapeINI(k.Value()), true
 		}
 	}
-	if s, err := d.f.GetSection(defaultSection); err == nil {
+	if s := d.section(defaultSection).sec; s != nil {
 		if k, err := s.GetKey(escapeINI(key)); err == nil {
 			return unescapeINI(k.Value()), true
 		}
@@ -488,6 +524,7 @@ func (d *iniDoc) Options(section string) []string {
 
 // Set stores a value in a section (used by %(here)s substitution).
 func (d *iniDoc) Set(section, key, value string) {
+	d.forget()
 	s, err := d.f.GetSection(section)
 	if err != nil {
 		s, _ = d.f.NewSection(section)

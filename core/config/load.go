@@ -130,6 +130,9 @@ func (l *loader) value(section, key, def string, exp map[string]any) (string, er
 	if !ok {
 		v = def
 	}
+	if strings.IndexByte(v, '%') < 0 {
+		return v, nil // most values: no expansion, so no name for its errors to build
+	}
 	return l.expandAs(section, key, v, exp, section+"."+key)
 }
 

@@ -405,6 +405,18 @@ func TestReopenedSectionInOneFile(t *testing.T) {
 			t.Errorf("%s.%s = %q, %v; want %q", c.sec, c.key, v, ok, c.want)
 		}
 	}
+	// Get remembers the sections it looked at last: a section asked for
+	// before it existed, or before it had keys, shows what is added later.
+	if v, ok := d.Get("d", "q"); ok {
+		t.Fatalf("d.q before the second file = %q", v)
+	}
+	if v, ok := d.Get("c", "set"); ok {
+		t.Fatalf("c.set before Set = %q", v)
+	}
+	d.Set("c", "set", "s")
+	if v, ok := d.Get("c", "set"); !ok || v != "s" {
+		t.Errorf("c.set after Set = %q, %v; want s", v, ok)
+	}
 	// A second file merges over the first, reopening sections of its own
 	// and of the first file's, DEFAULT included.
 	if err := d.read("g.conf", "[a]\ny = 7\n[d]\nq = 5\n[DEFAULT]\nd = 2\n[a]\nv = 8\n[d]\nq = 6\n"); err != nil {
