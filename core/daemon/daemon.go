@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
@@ -238,7 +237,9 @@ func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay, n
 		Quiet: func() {
 			xmlrpc.DropAnswerBuffers()
 			rpcAPI.DropCachedAnswers()
+			gcQuiet()
 		},
+		Busy: gcBusy,
 	})
 	// sendRemoteCommEvent feeds the engine's event bus unless the caller
 	// takes the events itself.
@@ -423,19 +424,4 @@ func setRlimits(sd config.Supervisord, msgs *startupMessages) string {
 		msgs.infos = append(msgs.infos, fmt.Sprintf("Increased %s limit to %d", l.name, l.min))
 	}
 	return ""
-}
-
-// daemonGCPercent is the GC target of a running supervisord. Its live heap
-// is small (well under a MiB per hundred programs) and grows only with the
-// configuration, while the default GOGC=100 lets the heap reach at least
-// 4 MiB before a collection: most of a quiet daemon's memory would be
-// garbage waiting for the next cycle. A lower target keeps that slack
-// small; each collection of so small a heap costs microseconds. GOGC in
-// the environment still wins.
-const daemonGCPercent = 40
-
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(daemonGCPercent)
-	}
 }

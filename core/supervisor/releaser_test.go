@@ -74,3 +74,40 @@ func TestReleaserWaitsForLongRequests(t *testing.T) {
 		t.Errorf("released %v after the request ended, want at least %v", d, releaseQuiet)
 	}
 }
+
+// Busy is called as a burst of work begins, and again while it goes on
+// past releaseQuiet; Quiet comes after the last Busy.
+func TestReleaserCallsBusyThenQuiet(t *testing.T) {
+	var busy, quiet atomic.Int32
+	var quietAfterBusy atomic.Bool
+	r := &releaser{
+		onBusy: func() { busy.Add(1) },
+		quiet: func() {
+			quietAfterBusy.Store(busy.Load() > 0)
+			quiet.Add(1)
+		},
+	}
+	r.touch()
+	if busy.Load() != 1 {
+		t.Fatalf("Busy called %d times as work began, want 1", busy.Load())
+	}
+	// Work going on for longer than releaseQuiet.
+	until := time.Now().Add(3 * releaseQuiet)
+	for time.Now().Before(until) {
+		r.touch()
+		time.Sleep(releaseQuiet / 10)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for quiet.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("Quiet never called")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := busy.Load(); n < 2 {
+		t.Errorf("Busy called %d times over work lasting 3×releaseQuiet, want it again while the work went on", n)
+	}
+	if !quietAfterBusy.Load() {
+		t.Error("Quiet called before any Busy")
+	}
+}

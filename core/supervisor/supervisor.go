@@ -57,6 +57,9 @@ type Deps struct {
 	// before unused heap is handed back to the system: what is kept only
 	// to serve bursts faster (answer buffers) can be dropped then.
 	Quiet func()
+	// Busy is called when work begins after a quiet time, and again
+	// every releaseQuiet while it goes on; Quiet follows each burst.
+	Busy func()
 }
 
 // ErrRestart is returned by Run after a restart request when Deps.Reload
@@ -192,7 +195,7 @@ func New(cfg *config.Config, deps Deps) *Supervisor {
 		cfg:     cfg,
 		mood:    process.MoodRunning,
 	}
-	s.release.quiet = deps.Quiet
+	s.release.quiet, s.release.onBusy = deps.Quiet, deps.Busy
 	if s.log == nil {
 		s.log = discardLogger{}
 	}
@@ -622,6 +625,8 @@ type releaser struct {
 	busy  atomic.Int32 // requests under way
 	armed atomic.Bool
 	quiet func() // Deps.Quiet; may be nil
+	// onBusy is Deps.Busy; may be nil.
+	onBusy func()
 }
 
 const releaseQuiet = 250 * time.Millisecond
@@ -629,6 +634,9 @@ const releaseQuiet = 250 * time.Millisecond
 func (r *releaser) touch() {
 	r.last.Store(time.Now().UnixNano())
 	if r.armed.CompareAndSwap(false, true) {
+		if r.onBusy != nil {
+			r.onBusy()
+		}
 		time.AfterFunc(releaseQuiet, r.fire)
 	}
 }
@@ -650,6 +658,9 @@ func (r *releaser) fire() {
 		wait = releaseQuiet
 	}
 	if wait > 0 {
+		if r.onBusy != nil {
+			r.onBusy()
+		}
 		time.AfterFunc(wait, r.fire)
 		return
 	}
