@@ -176,7 +176,7 @@ func (s *Supervisor) lookup(spec string) (*group, *proc, error) {
 	if pname == "" {
 		return g, nil, nil
 	}
-	p := g.byName[pname]
+	p := g.proc(pname)
 	if p == nil {
 		return nil, nil, faultf(BadName, spec)
 	}
@@ -237,9 +237,7 @@ func (s *Supervisor) listing() []*proc {
 	list := []*proc{}
 	for _, gname := range sortedKeys(s.groups) {
 		g := s.groups[gname]
-		for _, pname := range sortedKeys(g.byName) {
-			list = append(list, g.byName[pname])
-		}
+		list = append(list, g.inNameOrder()...)
 	}
 	s.listed, s.listedGen = list, s.orderGen
 	return list

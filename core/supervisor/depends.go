@@ -64,7 +64,7 @@ func (s *Supervisor) resolveDeps() {
 					for _, q := range dg.procs {
 						s.link(p, q)
 					}
-				} else if q := dg.byName[d.Process]; q != nil {
+				} else if q := dg.proc(d.Process); q != nil {
 					s.link(p, q)
 				} else {
 					p.dep.missing = append(p.dep.missing, d.String())

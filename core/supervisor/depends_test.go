@@ -79,7 +79,7 @@ func newFakeWorldWith(t testing.TB, cfg *config.Config, spawner func(*fakeWorld)
 
 func (w *fakeWorld) proc(name string) *proc {
 	g, n := SplitNamespec(name)
-	return w.s.groups[g].byName[n]
+	return w.s.groups[g].proc(n)
 }
 
 // pass is one transition pass, as the loop makes them.

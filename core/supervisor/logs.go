@@ -160,7 +160,7 @@ func (s *Supervisor) readyLineOpts(c *config.ProcessConfig, stream string, opts 
 	if g == nil {
 		return
 	}
-	p := g.byName[c.Name]
+	p := g.proc(c.Name)
 	if p == nil {
 		return
 	}

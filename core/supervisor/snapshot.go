@@ -25,7 +25,7 @@ func (s *Supervisor) snapshot(e *Event) {
 	if g == nil {
 		return
 	}
-	p := g.byName[e.Name]
+	p := g.proc(e.Name)
 	if p == nil {
 		return
 	}

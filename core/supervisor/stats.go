@@ -184,7 +184,7 @@ func isReady(st process.State, h Health) bool {
 // procOf finds the proc wrapping a process (for its change notices).
 func (s *Supervisor) procOf(p *process.Process) *proc {
 	if g := s.groups[p.Config.Group]; g != nil {
-		if q := g.byName[p.Name()]; q != nil && q.Process == p {
+		if q := g.proc(p.Name()); q != nil && q.Process == p {
 			return q
 		}
 	}

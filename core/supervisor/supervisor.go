@@ -141,10 +141,36 @@ type Supervisor struct {
 
 type group struct {
 	cfg    *config.GroupConfig
-	procs  []*proc // priority order
-	byName map[string]*proc
-	pool   *events.Pool // [eventlistener:x] only
-	sock   *fcgiSocket  // [fcgi-program:x] only
+	procs  []*proc          // priority order
+	byName map[string]*proc // by process name; nil for a group of one (see proc)
+	pool   *events.Pool     // [eventlistener:x] only
+	sock   *fcgiSocket      // [fcgi-program:x] only
+}
+
+// proc finds a process of the group by name (nil: none). Most groups are
+// one program's one process: they have no map (a map of one costs about
+// 200 bytes, a megabyte at 5,000 programs).
+func (g *group) proc(name string) *proc {
+	if g.byName != nil {
+		return g.byName[name]
+	}
+	if len(g.procs) == 1 && g.procs[0].Name() == name {
+		return g.procs[0]
+	}
+	return nil
+}
+
+// inNameOrder is the group's processes by name, each name once (the last
+// of a name, as the map keeps it).
+func (g *group) inNameOrder() []*proc {
+	if g.byName == nil {
+		return g.procs
+	}
+	out := make([]*proc, 0, len(g.byName))
+	for _, name := range sortedKeys(g.byName) {
+		out = append(out, g.byName[name])
+	}
+	return out
 }
 
 type proc struct {
@@ -263,7 +289,7 @@ func (s *Supervisor) setup() {
 func (s *Supervisor) logFile(c *config.ProcessConfig, stream string) string {
 	g := s.groups[c.Group]
 	if g != nil {
-		if p := g.byName[c.Name]; p != nil {
+		if p := g.proc(c.Name); p != nil {
 			if stream == "stdout" {
 				return p.stdoutLog
 			}
@@ -323,7 +349,7 @@ func (s *Supervisor) isAutoLog(c *config.ProcessConfig, stream string) bool {
 	if g == nil {
 		return false
 	}
-	p := g.byName[c.Name]
+	p := g.proc(c.Name)
 	if p == nil {
 		return false
 	}
@@ -346,7 +372,10 @@ func (s *Supervisor) addGroupChecked(gc *config.GroupConfig, dir *dirCheck) bool
 	if _, ok := s.groups[gc.Name]; ok {
 		return false
 	}
-	g := &group{cfg: gc, byName: map[string]*proc{}}
+	g := &group{cfg: gc}
+	if len(gc.Processes) > 1 {
+		g.byName = make(map[string]*proc, len(gc.Processes))
+	}
 	switch {
 	case gc.Kind == config.KindEventListener:
 		g.pool = s.newPool(gc)
@@ -373,7 +402,9 @@ func (s *Supervisor) addGroupChecked(gc *config.GroupConfig, dir *dirCheck) bool
 			CgroupErr: noCgroup,
 		})
 		g.procs = append(g.procs, p)
-		g.byName[pc.Name] = p
+		if g.byName != nil {
+			g.byName[pc.Name] = p
+		}
 	}
 	sort.SliceStable(g.procs, func(i, j int) bool { return g.procs[i].Config.Priority < g.procs[j].Config.Priority })
 	s.autoLogs.add(auto.files...)
