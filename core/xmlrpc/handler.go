@@ -188,7 +188,11 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		// Encoded ahead and shared: written as it is, never into (or
 		// back to) the answer buffers.
 		r.log(LogTrace, "XML-RPC method %s() returned successfully", method)
+		held := answerGate.enter()
 		writeAnswer(w, x.resp)
+		if held {
+			answerGate.leave()
+		}
 		return
 	}
 	out := getAnswerBuf()
