@@ -137,6 +137,8 @@ func targetsFor(mode string) []target {
 		target{name: fmt.Sprintf("ctl_status_%d: supervisorctl status / Go hello world", sc.mid), limit: 2, atMost: true, unit: "×",
 			figure: overRef(fmt.Sprintf("ctl_status_%d", sc.mid), "wall median")},
 	)
+	churnCase := fmt.Sprintf("churn_%d", sc.churnProgs)
+	ts = append(ts, target{name: churnCase + ": rss growth", limit: 1, atMost: true, unit: "MiB", figure: plain(churnCase, "rss growth")})
 	logCase := fmt.Sprintf("log_%dMB", sc.logBytes/1_000_000)
 	ts = append(ts,
 		target{name: logCase + ": share of direct", limit: 90, atMost: false, unit: "%", figure: plain(logCase, "share of direct")},
