@@ -12,9 +12,9 @@ func TestBurstPercent(t *testing.T) {
 	}{
 		{0, burstMaxPercent},
 		{1 << 20, burstMaxPercent},
-		{8 << 20, 100},
-		{16 << 20, 50},
-		{20 << 20, daemonGCPercent},
+		{4 << 20, 100},
+		{8 << 20, 50},
+		{16 << 20, daemonGCPercent},
 		{200 << 20, daemonGCPercent},
 	} {
 		if got := burstPercent(c.live); got != c.want {
