@@ -97,7 +97,8 @@ func (c *Console) FormatWriter(src ConsoleSource, f ConsoleFormat, report func(e
 	case f.Timestamps:
 		w.fixed = []byte(" " + src.Name + " | ")
 	default:
-		w.prefix = src.Name + " | "
+		w.fixed = []byte(src.Name + " | ")
+		w.head = w.fixed
 	}
 	return w
 }
@@ -107,13 +108,12 @@ func (c *Console) FormatWriter(src ConsoleSource, f ConsoleFormat, report func(e
 // comes, until it reaches 64 KiB, or until Close.
 type ConsoleWriter struct {
 	c       *Console
-	prefix  string // plain lines without timestamps: "name | "
 	partial []byte // the last line begun, not yet ended
 	report  func(error)
 
-	// What each timestamped or JSON line starts with: head, made once
-	// per chunk: the time, then fixed (" name | ", or a JSON object's
-	// fields). Plain lines start with prefix.
+	// What each line starts with: head. Plain lines without timestamps
+	// have a constant head ("name | "); otherwise head is made once per
+	// chunk: the time, then fixed (" name | ", or a JSON object's fields).
 	head    []byte
 	fixed   []byte
 	stamped bool // head starts with the time of the chunk
@@ -146,13 +146,13 @@ func (w *ConsoleWriter) Write(p []byte) (int, error) {
 				break
 			}
 			w.partial = append(w.partial, p[:room]...)
-			c.line(w.prefix, w.partial, nil)
+			c.line(w.head, w.partial, nil)
 			w.partial = w.partial[:0]
 			p = p[room:]
 			continue
 		}
 		if len(w.partial) == 0 && i <= max { // the usual line: copied with its newline
-			c.whole(w.prefix, p[:i+1])
+			c.whole(w.head, p[:i+1])
 			p = p[i+1:]
 			continue
 		}
@@ -160,11 +160,11 @@ func (w *ConsoleWriter) Write(p []byte) (int, error) {
 		p = p[i+1:]
 		for len(w.partial)+len(seg) > max {
 			k := max - len(w.partial)
-			c.line(w.prefix, w.partial, seg[:k])
+			c.line(w.head, w.partial, seg[:k])
 			w.partial = w.partial[:0]
 			seg = seg[k:]
 		}
-		c.line(w.prefix, w.partial, seg)
+		c.line(w.head, w.partial, seg)
 		w.partial = w.partial[:0]
 	}
 	err := c.flush()
@@ -206,7 +206,7 @@ func (w *ConsoleWriter) writeFormatted(p []byte) (int, error) {
 			if w.json {
 				c.jsonLine(w.head, p[:i])
 			} else {
-				c.wholeHead(w.head, p[:i+1])
+				c.whole(w.head, p[:i+1])
 			}
 			p = p[i+1:]
 			continue
@@ -244,12 +244,8 @@ func (w *ConsoleWriter) stampHead() {
 
 // line writes the line a+b (a newline added); c.mu is held.
 func (w *ConsoleWriter) line(a, b []byte) {
-	switch {
-	case !w.stamped:
-		w.c.line(w.prefix, a, b)
-		return
-	case !w.json:
-		w.c.lineHead(w.head, a, b)
+	if !w.json {
+		w.c.line(w.head, a, b) // plain or timestamped
 		return
 	}
 	// Escaped as one text: a multi-byte character may be split between
@@ -298,7 +294,7 @@ func (w *ConsoleWriter) shrink() {
 }
 
 // line appends "prefix a b\n" to the batch; c.mu is held.
-func (c *Console) line(prefix string, a, b []byte) {
+func (c *Console) line(prefix, a, b []byte) {
 	if len(c.buf) >= consoleBatchMax {
 		c.write()
 	}
@@ -310,31 +306,11 @@ func (c *Console) line(prefix string, a, b []byte) {
 
 // whole appends "prefix line" to the batch, line ending in its newline;
 // c.mu is held.
-func (c *Console) whole(prefix string, line []byte) {
+func (c *Console) whole(prefix, line []byte) {
 	if len(c.buf) >= consoleBatchMax {
 		c.write()
 	}
 	c.buf = append(c.buf, prefix...)
-	c.buf = append(c.buf, line...)
-}
-
-// lineHead and wholeHead are line and whole for a head made per chunk
-// (timestamped lines): the same appends, from a []byte.
-func (c *Console) lineHead(head, a, b []byte) {
-	if len(c.buf) >= consoleBatchMax {
-		c.write()
-	}
-	c.buf = append(c.buf, head...)
-	c.buf = append(c.buf, a...)
-	c.buf = append(c.buf, b...)
-	c.buf = append(c.buf, '\n')
-}
-
-func (c *Console) wholeHead(head, line []byte) {
-	if len(c.buf) >= consoleBatchMax {
-		c.write()
-	}
-	c.buf = append(c.buf, head...)
 	c.buf = append(c.buf, line...)
 }
 
