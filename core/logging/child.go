@@ -101,8 +101,8 @@ type Stream struct {
 	stripped []byte // strip_ansi output, reused
 
 	ready     *readyMatcher // nil unless ReadyLine, and once it matched (ready.go)
-	stamper   *lineStamper  // nil unless Log.Timestamps (stamp.go)
-	fileWrite func([]byte)  // file.Write, made once for stamper
+	stamper   *lineStamper  // nil unless Log.Timestamps and a file (stamp.go)
+	fileWrite func([]byte)  // file.Write, made once (NewStream) for stamper
 }
 
 // streamKept is what a Stream uses of its options once made: the whole
@@ -152,9 +152,6 @@ func NewStream(opts StreamOptions) (*Stream, error) {
 		}
 		s.console = opts.Console.FormatWriter(src, opts.ConsoleFormat, s.reportConsoleError)
 	}
-	if lc.Timestamps {
-		s.stamper = &lineStamper{}
-	}
 	if opts.ReadyLine != nil && opts.OnReady != nil {
 		s.ready = &readyMatcher{re: opts.ReadyLine, onMatch: opts.OnReady, max: readyLineMax}
 	}
@@ -169,6 +166,9 @@ func NewStream(opts StreamOptions) (*Stream, error) {
 		if err != nil {
 			s.reportFileError(err)
 		}
+	}
+	if lc.Timestamps && s.file != nil {
+		s.stamper, s.fileWrite = &lineStamper{}, s.file.Write
 	}
 	return s, err
 }
@@ -243,9 +243,6 @@ func (s *Stream) emit(p []byte, capturing bool) {
 	} else {
 		if s.file != nil {
 			if s.stamper != nil {
-				if s.fileWrite == nil {
-					s.fileWrite = s.file.Write
-				}
 				s.stamper.write(s.fileWrite, p, s.opts.now())
 			} else {
 				s.file.Write(p)
