@@ -118,9 +118,7 @@ func (s *Supervisor) scheduledRun(p *proc) {
 			return
 		}
 	}
-	before := p.Pid()
-	p.Start()
-	s.track(p, before)
+	s.spawn(p)
 }
 
 // nextTick is the earliest tick of any schedule, for the loop's deadline
