@@ -237,7 +237,7 @@ func runOnce(cfg *config.Config, opts *Options, first bool, sigs *signalRelay, n
 		Quiet: func() {
 			xmlrpc.DropAnswerBuffers()
 			rpcAPI.DropCachedAnswers()
-			gcQuiet()
+			tuneGC()
 		},
 		Busy: gcBusy,
 	})

@@ -39,6 +39,8 @@ const (
 
 var gcTuned = os.Getenv("GOGC") == ""
 
+// tuneGC sets the target of a quiet daemon: at its start, and again when
+// it goes quiet after a burst (Deps.Quiet).
 func tuneGC() {
 	if gcTuned {
 		debug.SetGCPercent(daemonGCPercent)
@@ -57,13 +59,6 @@ func gcBusy() {
 		live = s[0].Value.Uint64()
 	}
 	debug.SetGCPercent(burstPercent(live))
-}
-
-// gcQuiet sets the target of a quiet daemon again.
-func gcQuiet() {
-	if gcTuned {
-		debug.SetGCPercent(daemonGCPercent)
-	}
 }
 
 // burstPercent is the GC percent leaving about burstHeadroom above a live
