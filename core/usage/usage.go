@@ -58,10 +58,8 @@ func Sample(targets []Target) []Figures {
 			if u.HasCPU && u.Pids != nil {
 				// Memory of the cgroup's members, each from /proc.
 				f.Processes = len(u.Pids)
-				path := make([]byte, 0, 32)
 				for _, pid := range u.Pids {
-					path = strconv.AppendInt(append(path[:0], "/proc/"...), int64(pid), 10)
-					if st, ok := procstat.Parse(procstat.ReadFile(string(append(path, "/stat"...)), buf)); ok {
+					if st, ok := procstat.Read(pid, buf); ok {
 						f.MemoryBytes += st.RSS * pageSize
 					}
 				}
