@@ -120,7 +120,7 @@ func waitAllScale(t *testing.T, d *testbin.Daemon, state string) map[string]int 
 func checkChildren(t *testing.T, daemon int, pids map[string]int) {
 	t.Helper()
 	daemonPipes := map[string]bool{}
-	for _, l := range fdLinks(daemon) {
+	for _, l := range fdMap(daemon) {
 		daemonPipes[l] = true
 	}
 	owner := map[string]string{} // pipe → the child holding it
@@ -189,12 +189,4 @@ func fdMap(pid int) map[int]string {
 		}
 	}
 	return m
-}
-
-func fdLinks(pid int) []string {
-	var out []string
-	for _, l := range fdMap(pid) {
-		out = append(out, l)
-	}
-	return out
 }
