@@ -8,7 +8,6 @@ package monitoring_test
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -158,12 +157,7 @@ func TestMetricNamesExist(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := testbin.FreePort(t)
 	d := testbin.StartConf(t, false, dir, testbin.BaseConf(dir)+fmt.Sprintf(`[inet_http_server]
 port=127.0.0.1:%d
 
