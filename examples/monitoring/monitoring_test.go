@@ -8,6 +8,7 @@ package monitoring_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -181,16 +182,8 @@ memory_restart=200MB
 			return false
 		}
 		defer resp.Body.Close()
-		var body strings.Builder
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := resp.Body.Read(buf)
-			body.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		for _, line := range strings.Split(body.String(), "\n") {
+		body, _ := io.ReadAll(resp.Body)
+		for _, line := range strings.Split(string(body), "\n") {
 			if f := strings.Fields(line); len(f) >= 3 && f[0] == "#" && f[1] == "TYPE" {
 				served[f[2]] = true
 			}
